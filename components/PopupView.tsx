@@ -1,0 +1,191 @@
+import { useEffect, useState } from 'preact/hooks';
+import { browser } from 'wxt/browser';
+import { backgroundMessaging, contentMessaging } from '../utils/messaging';
+import type { AdapterHealthReport } from '../utils/page-state';
+import type { EngineStatus } from '../utils/protocol';
+import { settingsItem, settingsNoticeItem, loadSettings, siteEnabled, siteMode, updateSettings, type Mode, type Settings } from '../utils/settings';
+import { formatBytes } from './Panel';
+
+const HEALTH_TEXT: Record<AdapterHealthReport['health'], string> = {
+  ok: 'Found the conversation on this page.',
+  fallback: "This site's layout changed: Realign could not find the answers and falls back to selected text (select an answer, then press the shortcut).",
+  'no-conversation': 'No conversation on this page yet.',
+  generic: 'Select an answer and press the shortcut, or use the context menu.',
+};
+
+const STATE_TEXT: Record<EngineStatus['state'], string> = {
+  empty: 'not loaded',
+  downloading: 'downloading',
+  loading: 'loading',
+  ready: 'loaded',
+  busy: 'correcting',
+  error: 'failed to load',
+};
+
+export interface PopupViewProps {
+  /** Label of the chosen model (from model/presets), shown as is. */
+  modelLabel: (settings: Settings) => string;
+}
+
+export function PopupView(props: PopupViewProps) {
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [tab, setTab] = useState<{ id: number; url: URL | null } | null>(null);
+  const [page, setPage] = useState<AdapterHealthReport | null | 'none'>(null);
+  const [engine, setEngine] = useState<{ status: EngineStatus; pending: { running: number; waiting: number } } | null>(null);
+  const [notice, setNotice] = useState('');
+  const [message, setMessage] = useState('');
+
+  useEffect(() => {
+    void loadSettings().then(setSettings);
+    void settingsNoticeItem.getValue().then(setNotice);
+    const unwatch = settingsItem.watch(() => void loadSettings().then(setSettings));
+    void browser.tabs.query({ active: true, currentWindow: true }).then(async ([current]) => {
+      if (current?.id === undefined) return;
+      let url: URL | null = null;
+      try {
+        url = current.url ? new URL(current.url) : null;
+      } catch {
+        url = null;
+      }
+      setTab({ id: current.id, url });
+      try {
+        setPage(await contentMessaging.sendMessage('pageState', undefined, current.id));
+      } catch {
+        setPage('none');
+      }
+    });
+    const poll = () => void backgroundMessaging.sendMessage('engineStatus', undefined).then(setEngine).catch(() => undefined);
+    poll();
+    const timer = setInterval(poll, 1000);
+    return () => {
+      clearInterval(timer);
+      unwatch();
+    };
+  }, []);
+
+  if (!settings) return <main class="rl-page rl-popup">Loading…</main>;
+  const site = page && page !== 'none' ? page.site : null;
+  const origin = tab?.url && /^https?:$/.test(tab.url.protocol) ? tab.url.origin : null;
+
+  const setSite = (change: { enabled?: boolean; mode?: Mode }) =>
+    void updateSettings((current) => {
+      if (!site) return;
+      current.sites[site] = { ...current.sites[site], ...change };
+    });
+
+  const enableHere = async () => {
+    if (!origin || !tab) return;
+    // Asked now, for this host only: Realign holds no permission for sites it does not know.
+    const granted = await browser.permissions.request({ origins: [`${origin}/*`] });
+    if (!granted) return setMessage('Permission was not given.');
+    const result = await backgroundMessaging.sendMessage('setCustomSite', { origin, enabled: true });
+    setMessage(result.ok ? 'Enabled. Reload the page, then select an answer and press the shortcut.' : result.message ?? 'Could not enable.');
+  };
+
+  const status = engine?.status;
+  return (
+    <main class="rl-page rl-popup">
+      <header class="rl-head">
+        <strong>Realign</strong>
+        <label class="rl-switch">
+          <input
+            type="checkbox"
+            checked={settings.enabled}
+            onChange={(event) => void updateSettings((current) => void (current.enabled = (event.target as HTMLInputElement).checked))}
+          />
+          On
+        </label>
+      </header>
+      {notice && (
+        <p class="rl-warning" role="alert">
+          {notice}{' '}
+          <button type="button" class="rl-link-button" onClick={() => void settingsNoticeItem.setValue('').then(() => setNotice(''))}>
+            OK
+          </button>
+        </p>
+      )}
+      <section aria-label="This site">
+        <h2>This site</h2>
+        {page === null && <p>Checking this page…</p>}
+        {page === 'none' && (
+          <>
+            <p data-testid="popup-site">Realign is not active on {origin ? new URL(origin).host : 'this page'}.</p>
+            {origin && (
+              <button type="button" onClick={() => void enableHere()} data-action="enable-site">
+                Enable Realign on this site
+              </button>
+            )}
+          </>
+        )}
+        {page && page !== 'none' && (
+          <>
+            <p data-testid="popup-site">
+              {page.siteName}: <span data-testid="popup-health" data-health={page.health}>{HEALTH_TEXT[page.health]}</span>
+            </p>
+            <label class="rl-row">
+              <input
+                type="checkbox"
+                checked={siteEnabled(settings, page.site)}
+                onChange={(event) => setSite({ enabled: (event.target as HTMLInputElement).checked })}
+                data-testid="popup-site-enabled"
+              />
+              Correct answers on this site
+            </label>
+            <label class="rl-row">
+              Mode
+              <select
+                value={siteMode(settings, page.site)}
+                onChange={(event) => setSite({ mode: (event.target as HTMLSelectElement).value as Mode })}
+                data-testid="popup-site-mode"
+              >
+                <option value="auto">Automatic: every finished answer</option>
+                <option value="on-demand">On demand: a Realign button on each answer</option>
+              </select>
+            </label>
+          </>
+        )}
+      </section>
+      <section aria-label="Model">
+        <h2>Model</h2>
+        <p data-testid="popup-model">{props.modelLabel(settings)}</p>
+        {settings.engine === 'remote' && settings.remoteEndpoint && (
+          <p class="rl-warning">Answers are sent to {safeHost(settings.remoteEndpoint)} for correction.</p>
+        )}
+        <p data-testid="popup-engine" data-state={status?.state ?? 'empty'}>
+          Status: {status ? STATE_TEXT[status.state] : '…'}
+          {status?.device && ` on ${status.device === 'webgpu' ? 'WebGPU' : status.device === 'wasm' ? 'WASM (CPU)' : 'a remote server'}`}
+          {status?.state === 'downloading' && status.download && ` (${formatBytes(status.download.loaded)} of ${formatBytes(status.download.total)})`}
+          {status?.message && ` — ${status.message}`}
+          {engine && engine.pending.waiting > 0 && ` · ${engine.pending.waiting} waiting`}
+        </p>
+        {status?.state === 'downloading' && status.download && status.download.total > 0 && (
+          <progress max={status.download.total} value={status.download.loaded} aria-label="Model download" />
+        )}
+        <div class="rl-buttons">
+          {(!status || status.state === 'empty' || status.state === 'error') && (
+            <button type="button" onClick={() => void backgroundMessaging.sendMessage('downloadModel', undefined).then((r) => !r.ok && setMessage(r.message))} data-action="download">
+              Download / load model
+            </button>
+          )}
+          {status && (status.state === 'ready' || status.state === 'busy') && (
+            <button type="button" onClick={() => void backgroundMessaging.sendMessage('freeModel', undefined)} data-action="free">
+              Free memory
+            </button>
+          )}
+          <button type="button" onClick={() => void browser.runtime.openOptionsPage()}>
+            Options
+          </button>
+        </div>
+        {message && <p role="status">{message}</p>}
+      </section>
+    </main>
+  );
+}
+
+function safeHost(endpoint: string): string {
+  try {
+    return new URL(endpoint).host;
+  } catch {
+    return endpoint;
+  }
+}

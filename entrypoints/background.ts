@@ -1,0 +1,227 @@
+import { browser, type Browser } from 'wxt/browser';
+import { defineBackground } from 'wxt/utils/define-background';
+import { CorrectionService } from '../model/correction-service';
+import { engineModelConfig } from '../model/config';
+import { PortHostClient, type EngineHostConnection, type PortLike } from '../model/host-client';
+import { RemoteEngine } from '../model/remote-engine';
+import { backgroundMessaging, contentMessaging } from '../utils/messaging';
+import { CORRECTION_PORT, ENGINE_HOST_PORT } from '../utils/protocol';
+import { loadSettings, remoteApiKeyItem } from '../utils/settings';
+import { clearModelCache, modelCacheUsage } from '../utils/model-cache';
+
+export default defineBackground({
+  type: 'module',
+  main() {
+    const host = import.meta.env.FIREFOX ? createInProcessHost() : createOffscreenHost();
+    const service = new CorrectionService({
+      host: {
+        run: (...args) => host.then((h) => h.run(...args)),
+        cancel: (id) => void host.then((h) => h.cancel(id)),
+        unload: () => host.then((h) => h.unload()),
+        status: () => host.then((h) => h.status()),
+        configure: (ms) => void host.then((h) => h.configure(ms)),
+      },
+      jobSettings: async () => {
+        const settings = await loadSettings();
+        host.then((h) => h.configure(settings.idleMinutes * 60_000));
+        return { model: engineModelConfig(settings, await remoteApiKeyItem.getValue()), maxNewTokens: settings.maxNewTokens };
+      },
+      isVisible: (tabId) => visibleTabs.has(tabId),
+    });
+
+    // The tab a person looks at goes first in the queue.
+    const visibleTabs = new Set<number>();
+    const refreshVisible = async () => {
+      const tabs = await browser.tabs.query({ active: true });
+      visibleTabs.clear();
+      for (const tab of tabs) if (tab.id !== undefined) visibleTabs.add(tab.id);
+    };
+    browser.tabs.onActivated.addListener(() => void refreshVisible());
+    browser.windows?.onFocusChanged.addListener(() => void refreshVisible());
+    void refreshVisible();
+    browser.tabs.onRemoved.addListener((tabId) => service.cancelTab(tabId));
+
+    browser.runtime.onConnect.addListener((port) => {
+      // Only our own content scripts (a tab) and our own engine page may connect.
+      if (port.sender?.id !== browser.runtime.id) return port.disconnect();
+      if (port.name === CORRECTION_PORT && port.sender.tab?.id !== undefined) {
+        service.handlePort(port as unknown as PortLike, port.sender.tab.id);
+      } else if (port.name !== ENGINE_HOST_PORT) {
+        port.disconnect();
+      }
+    });
+
+    browser.storage.onChanged.addListener((changes) => {
+      if (changes.settings) void loadSettings().then((s) => host.then((h) => h.configure(s.idleMinutes * 60_000)));
+    });
+
+    registerUiHandlers(service, host);
+    registerCommands();
+  },
+});
+
+/** Firefox: the background page has a DOM and hosts the engine itself (no offscreen API). */
+async function createInProcessHost(): Promise<EngineHostConnection> {
+  const [{ EngineHost }, { createBrowserPlatform }, { InProcessHostClient }] = await Promise.all([
+    import('../model/engine-host'),
+    import('../model/browser-platform'),
+    import('../model/host-client'),
+  ]);
+  const engineHost: InstanceType<typeof EngineHost> = new EngineHost(
+    createBrowserPlatform({
+      ortBaseUrl: `${browser.runtime.getURL('/')}ort/`,
+      onIdle: () => undefined,
+      onStatus: () => undefined,
+    }),
+  );
+  return new InProcessHostClient(engineHost);
+}
+
+/** Chrome: the engine lives in the offscreen document, created on demand and only once. */
+async function createOffscreenHost(): Promise<EngineHostConnection> {
+  const offscreenUrl = browser.runtime.getURL('/offscreen.html');
+  let waiters: Array<(port: PortLike) => void> = [];
+  let creating: Promise<void> | null = null;
+  const client: PortHostClient = new PortHostClient(async () => {
+    if (client.connected) return currentPort!;
+    const connected = new Promise<PortLike>((resolve, reject) => {
+      waiters.push(resolve);
+      setTimeout(() => reject(new Error('the engine page did not start within 30 s')), 30_000);
+    });
+    creating ??= ensureOffscreenDocument(offscreenUrl).finally(() => (creating = null));
+    await creating;
+    return connected;
+  });
+  let currentPort: PortLike | null = null;
+  browser.runtime.onConnect.addListener((port) => {
+    if (port.name !== ENGINE_HOST_PORT || port.sender?.id !== browser.runtime.id) return;
+    if (!port.sender.url?.startsWith(offscreenUrl)) return port.disconnect();
+    currentPort = port as unknown as PortLike;
+    client.attach(currentPort);
+    port.onDisconnect.addListener(() => {
+      if (currentPort === (port as unknown)) currentPort = null;
+    });
+    for (const resolve of waiters.splice(0)) resolve(currentPort);
+  });
+  return client;
+}
+
+async function ensureOffscreenDocument(url: string): Promise<void> {
+  const existing = await browser.runtime.getContexts({
+    contextTypes: ['OFFSCREEN_DOCUMENT' as Browser.runtime.ContextType],
+    documentUrls: [url],
+  });
+  if (existing.length > 0) return;
+  await browser.offscreen.createDocument({
+    url,
+    reasons: ['WORKERS' as Browser.offscreen.Reason],
+    justification: 'Runs the Aligner model (ONNX Runtime on WebGPU or WebAssembly) to correct answers on this device.',
+  });
+}
+
+function registerUiHandlers(service: CorrectionService, host: Promise<EngineHostConnection>) {
+  const fromUs = (sender: { id?: string }) => sender.id === browser.runtime.id;
+  backgroundMessaging.onMessage('engineStatus', async ({ sender }) => {
+    if (!fromUs(sender)) throw new Error('refused');
+    return { status: await (await host).status(), pending: service.pending };
+  });
+  backgroundMessaging.onMessage('freeModel', async ({ sender }) => {
+    if (!fromUs(sender)) throw new Error('refused');
+    await (await host).unload();
+  });
+  backgroundMessaging.onMessage('downloadModel', async ({ sender }) => {
+    if (!fromUs(sender)) throw new Error('refused');
+    const settings = await loadSettings();
+    let model;
+    try {
+      model = engineModelConfig(settings, await remoteApiKeyItem.getValue());
+    } catch (error) {
+      return { ok: false as const, message: String(error instanceof Error ? error.message : error) };
+    }
+    // Loading is a correction of an empty answer: the host loads the model and returns at once.
+    void (await host).run(`preload:${Date.now()}`, { question: '', answer: '', model, maxNewTokens: 1 }, () => undefined);
+    return { ok: true as const };
+  });
+  backgroundMessaging.onMessage('testRemote', async ({ sender, data }) => {
+    if (!fromUs(sender)) throw new Error('refused');
+    try {
+      const engine = new RemoteEngine({ endpoint: data.endpoint, model: '', apiKey: data.apiKey, timeoutMs: 10_000 });
+      return { ok: true as const, models: await engine.listModels() };
+    } catch (error) {
+      return { ok: false as const, message: error instanceof Error ? error.message : String(error) };
+    }
+  });
+  backgroundMessaging.onMessage('modelStorage', async ({ sender }) => {
+    if (!fromUs(sender)) throw new Error('refused');
+    return modelCacheUsage();
+  });
+  backgroundMessaging.onMessage('clearModels', async ({ sender }) => {
+    if (!fromUs(sender)) throw new Error('refused');
+    await (await host).unload();
+    return clearModelCache();
+  });
+  backgroundMessaging.onMessage('realignInTab', async ({ sender, data }) => {
+    if (!fromUs(sender)) throw new Error('refused');
+    return realignInTab(data.tabId);
+  });
+  backgroundMessaging.onMessage('setCustomSite', async ({ sender, data }) => {
+    if (!fromUs(sender)) throw new Error('refused');
+    return setCustomSite(data.origin, data.enabled);
+  });
+}
+
+/**
+ * A site no adapter knows, enabled by hand: the content script (generic adapter: selection and
+ * shortcut) is registered for that origin only, with the permission the person just granted.
+ */
+async function setCustomSite(origin: string, enabled: boolean): Promise<{ ok: boolean; message?: string }> {
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return { ok: false, message: 'Not a web address.' };
+  }
+  if (!/^https?:$/.test(parsed.protocol)) return { ok: false, message: 'Only http(s) sites can be enabled.' };
+  const id = `realign-site-${parsed.host.replace(/[^a-z0-9.-]/gi, '_')}`;
+  const pattern = `${parsed.protocol}//${parsed.hostname}/*`;
+  await browser.scripting.unregisterContentScripts({ ids: [id] }).catch(() => undefined);
+  if (!enabled) {
+    await browser.permissions.remove({ origins: [pattern] }).catch(() => undefined);
+    return { ok: true };
+  }
+  if (!(await browser.permissions.contains({ origins: [pattern] }))) {
+    return { ok: false, message: `Realign has no permission for ${parsed.host}.` };
+  }
+  await browser.scripting.registerContentScripts([
+    { id, matches: [pattern], js: ['content-scripts/content.js'], runAt: 'document_idle', persistAcrossSessions: true },
+  ]);
+  return { ok: true };
+}
+
+async function realignInTab(tabId: number): Promise<{ ok: boolean; message?: string }> {
+  try {
+    return await contentMessaging.sendMessage('realignSelection', undefined, tabId);
+  } catch {
+    return { ok: false, message: 'Realign is not active on this page.' };
+  }
+}
+
+function registerCommands() {
+  browser.commands?.onCommand.addListener((command, tab) => {
+    if (command !== 'realign-selection') return;
+    const run = async () => {
+      const tabId = tab?.id ?? (await browser.tabs.query({ active: true, currentWindow: true }))[0]?.id;
+      if (tabId !== undefined) await realignInTab(tabId);
+    };
+    void run();
+  });
+  const createMenu = () => {
+    browser.contextMenus.removeAll(() => {
+      browser.contextMenus.create({ id: 'realign-selection', title: 'Realign this answer', contexts: ['selection'] });
+    });
+  };
+  browser.runtime.onInstalled.addListener(createMenu);
+  browser.contextMenus.onClicked.addListener((info, tab) => {
+    if (info.menuItemId === 'realign-selection' && tab?.id !== undefined) void realignInTab(tab.id);
+  });
+}

@@ -1,0 +1,59 @@
+import { env } from '@huggingface/transformers';
+import type { EngineStatus } from '../utils/protocol';
+import type { HostPlatform, WebGpuSupport } from './engine-host';
+import { TransformersEngine } from './transformers-engine';
+import { RemoteEngine } from './remote-engine';
+
+/** The asyncify build serves both the WebGPU and the WASM providers in transformers.js v4. */
+const ORT_BASENAME = 'ort-wasm-simd-threaded.asyncify';
+
+/**
+ * The engine host's platform inside an extension page (Chrome's offscreen document, Firefox's
+ * background page): ONNX Runtime from the package's own files, weights cached by the Cache API.
+ */
+export function createBrowserPlatform(options: {
+  /** URL of the packaged ort/ folder, e.g. chrome-extension://ID/ort/ */
+  ortBaseUrl: string;
+  onIdle: () => void;
+  onStatus: (status: EngineStatus) => void;
+}): HostPlatform {
+  const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; numThreads?: number; proxy?: boolean } };
+  if (onnx.wasm) {
+    onnx.wasm.wasmPaths = {
+      mjs: `${options.ortBaseUrl}${ORT_BASENAME}.mjs`,
+      wasm: `${options.ortBaseUrl}${ORT_BASENAME}.wasm`,
+    };
+    // Threads need cross-origin isolation, which an offscreen document does not have.
+    onnx.wasm.numThreads = 1;
+  }
+  env.allowLocalModels = false;
+  env.useBrowserCache = true;
+
+  return {
+    detectWebGpu,
+    async loadLocal({ repo, host, device, dtype, onProgress }) {
+      env.remoteHost = host.endsWith('/') ? host : `${host}/`;
+      return TransformersEngine.load({ repo, device, dtype, onProgress });
+    },
+    createRemote: (model) => new RemoteEngine(model),
+    onIdle: options.onIdle,
+    onStatus: options.onStatus,
+  };
+}
+
+export async function detectWebGpu(): Promise<WebGpuSupport> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } })
+    .gpu;
+  if (!gpu) return { available: false, f16: false, reason: 'This browser has no WebGPU.' };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { available: false, f16: false, reason: 'No WebGPU adapter is available (no GPU, or it is blocked).' };
+    return { available: true, f16: adapter.features.has('shader-f16') };
+  } catch (error) {
+    return { available: false, f16: false, reason: `WebGPU failed to start: ${String(error)}` };
+  }
+}
+
+interface GpuAdapterLike {
+  features: { has(name: string): boolean };
+}

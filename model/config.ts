@@ -1,0 +1,47 @@
+import type { Settings } from '../utils/settings';
+import type { EngineModelConfig } from '../utils/protocol';
+import { CUSTOM_PRESET_ID, customPreset, DEFAULT_PRESET_ID, findPreset, isValidRepoId, type ModelPreset } from './presets';
+import { isTemplateId } from './templates';
+
+/** The preset the settings name; an unknown id falls back to the default rather than failing. */
+export function presetFromSettings(settings: Settings): ModelPreset {
+  if (settings.presetId === CUSTOM_PRESET_ID) {
+    const template = isTemplateId(settings.customTemplate) ? settings.customTemplate : 'aligner-v1';
+    return customPreset(settings.customRepo.trim(), template, settings.customContextLength);
+  }
+  return findPreset(settings.presetId) ?? findPreset(DEFAULT_PRESET_ID)!;
+}
+
+/** What the engine host needs to run one job, from the person's settings. Throws a readable error. */
+export function engineModelConfig(settings: Settings, apiKey: string): EngineModelConfig {
+  if (settings.engine === 'remote') {
+    if (!settings.remoteEndpoint.trim()) throw new Error('The remote engine is chosen but no server address is set (Realign options → Engine).');
+    return {
+      engine: 'remote',
+      endpoint: settings.remoteEndpoint.trim(),
+      model: settings.remoteModel.trim(),
+      template: isTemplateId(settings.remoteTemplate) ? settings.remoteTemplate : 'aligner-v1',
+      apiKey,
+      contextLength: 2048,
+      timeoutMs: settings.remoteTimeoutSeconds * 1000,
+    };
+  }
+  const preset = presetFromSettings(settings);
+  if (!isValidRepoId(preset.repo)) {
+    throw new Error(`"${preset.repo}" is not a hub repo id (owner/name). Set one in Realign's options.`);
+  }
+  const pick = (dtype: string) => (settings.dtype === 'auto' ? dtype : settings.dtype);
+  return {
+    engine: 'local',
+    repo: preset.repo,
+    template: preset.template,
+    dtypes: {
+      webgpu: pick(preset.dtypes.webgpu),
+      wasm: pick(preset.dtypes.wasm),
+      webgpuNoF16: pick(preset.webgpuNoF16Dtype),
+    },
+    contextLength: preset.contextLength,
+    host: settings.modelHost.trim() || 'https://huggingface.co/',
+    allowWebgpu: settings.allowWebgpu,
+  };
+}

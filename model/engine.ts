@@ -1,0 +1,127 @@
+import type { CorrectionUpdate, Device } from '../utils/protocol';
+import { planChunks } from './chunking';
+import { chatMessages, renderPrompt, TEMPLATES, type ChatMessage, type TemplateId } from './templates';
+
+/** A prompt as the engine receives it: raw text for Aligner templates, messages for `chat`. */
+export type Prompt = { kind: 'text'; text: string } | { kind: 'chat'; messages: ChatMessage[] };
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  signal?: AbortSignal;
+  /** Called with the whole continuation so far, each time it grows. */
+  onText?: (textSoFar: string) => void;
+  stop?: string[];
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number;
+}
+
+/**
+ * What every engine (transformers.js in the browser or Node, an OpenAI-compatible server) does:
+ * one prompt in, the greedy continuation out, streamed. Everything else (templates, chunking,
+ * queue, panel) is shared.
+ */
+export interface AlignerEngine {
+  readonly device: Device;
+  /** Tokens the prompt would take, with the template applied. */
+  countPromptTokens(prompt: Prompt): Promise<number>;
+  generate(prompt: Prompt, options: GenerateOptions): Promise<GenerateResult>;
+  dispose(): Promise<void>;
+}
+
+export function buildPrompt(template: TemplateId, question: string, answer: string): Prompt {
+  if (template === 'chat') return { kind: 'chat', messages: chatMessages(question, answer) };
+  return { kind: 'text', text: renderPrompt(template, question, answer) };
+}
+
+export class AbortError extends Error {
+  constructor() {
+    super('The correction was cancelled.');
+    this.name = 'AbortError';
+  }
+}
+
+export interface CorrectOptions {
+  template: TemplateId;
+  contextLength: number;
+  maxNewTokens: number;
+  signal?: AbortSignal;
+  onUpdate?: (update: CorrectionUpdate) => void;
+}
+
+/**
+ * Cuts what an Aligner must not return: text after a stop string (a model that goes on to
+ * imagine the next USER turn) and the whitespace its template leaves before the answer.
+ */
+export function cleanContinuation(text: string, stop: string[]): string {
+  let end = text.length;
+  for (const marker of stop) {
+    const at = text.indexOf(marker);
+    if (at !== -1 && at < end) end = at;
+  }
+  return text.slice(0, end).trim();
+}
+
+/**
+ * Corrects one answer: splits it when prompt + answer + room for the correction would overflow
+ * the context, streams each part's correction as it is generated, and joins the parts with the
+ * original separators.
+ */
+export async function correctAnswer(
+  engine: AlignerEngine,
+  question: string,
+  answer: string,
+  options: CorrectOptions,
+): Promise<{ text: string; notes: string[]; tokens: number }> {
+  const { template, contextLength, signal, onUpdate } = options;
+  const stop = TEMPLATES[template].stop;
+  const started = Date.now();
+  // The template's own cost, counted once: an answer's cost is the rest.
+  const baseTokens = await engine.countPromptTokens(buildPrompt(template, question, ''));
+  const fits = async (text: string) => {
+    const promptTokens = await engine.countPromptTokens(buildPrompt(template, question, text));
+    // Leave room for a correction a little longer than the text (Aligners rewrite, rarely expand).
+    return promptTokens + Math.ceil((promptTokens - baseTokens) * 1.2) + 16 <= contextLength;
+  };
+  const chunks = await planChunks(answer, fits);
+
+  const notes: string[] = [];
+  const done: string[] = [];
+  let tokens = 0;
+  for (const [index, chunk] of chunks.entries()) {
+    if (signal?.aborted) throw new AbortError();
+    const prefix = done.join('');
+    let corrected: string;
+    if (!chunk.fits) {
+      corrected = chunk.text;
+      notes.push(
+        `Part ${index + 1} of ${chunks.length} is a single paragraph too long for the model's context (${contextLength} tokens); it is shown unchanged.`,
+      );
+    } else if (chunk.text.trim() === '') {
+      corrected = chunk.text;
+    } else {
+      const prompt = buildPrompt(template, question, chunk.text);
+      const promptTokens = await engine.countPromptTokens(prompt);
+      const budget = Math.max(16, Math.min(options.maxNewTokens, contextLength - promptTokens));
+      const result = await engine.generate(prompt, {
+        maxNewTokens: budget,
+        signal,
+        stop,
+        onText: (soFar) =>
+          onUpdate?.({ kind: 'text', text: prefix + cleanContinuation(soFar, stop), part: index + 1, parts: chunks.length }),
+      });
+      tokens += result.tokens;
+      corrected = cleanContinuation(result.text, stop);
+      if (result.tokens >= budget) {
+        notes.push(`The correction${chunks.length > 1 ? ` of part ${index + 1}` : ''} reached the limit of ${budget} new tokens and may be cut short.`);
+      }
+    }
+    done.push(corrected + chunk.separator);
+    onUpdate?.({ kind: 'text', text: done.join(''), part: index + 1, parts: chunks.length });
+  }
+  const text = done.join('');
+  onUpdate?.({ kind: 'done', text, notes, tokens, ms: Date.now() - started });
+  return { text, notes, tokens };
+}

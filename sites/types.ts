@@ -1,0 +1,67 @@
+/** One question/answer pair found on a chat page (the seam described in DESIGN.md). */
+export interface Exchange {
+  /** Adapter id, e.g. 'chatgpt', or 'generic' for a selection on an unknown page. */
+  site: string;
+  /** Text of the user turn this answer replies to ('' when unknown). */
+  question: string;
+  /** The answer as a person reads it: blocks separated by line breaks, code kept verbatim. */
+  answer: string;
+  /** The site's element holding the answer; never modified by Realign. */
+  answerElement: Element;
+  /** True while the site is still streaming this answer. */
+  streaming: boolean;
+  /** The whole assistant turn (answer plus the site's chrome), when the site has one. */
+  turnElement?: Element;
+  /** The user turn the question was read from, when one was found. */
+  questionElement?: Element;
+}
+
+/**
+ * How an adapter says "still streaming". Any one signal that fires means streaming.
+ * Every list is tried as a whole (they are alternatives, not fallbacks).
+ */
+export interface StreamingSignal {
+  /** The answer element or an ancestor (closest) or a descendant of its turn matches: that answer streams. */
+  answer?: string[];
+  /** Present anywhere on the page (e.g. a stop button): the LAST answer on the page streams. */
+  page?: string[];
+  /** Attributes whose changes the watcher must observe to see the signal flip. */
+  attributes?: string[];
+}
+
+/**
+ * A chat site described as data. Selector lists are ordered fallbacks: the first selector that
+ * matches anything wins; a later one winning is reported as `fallback` health.
+ */
+export interface SiteAdapter {
+  /** Stable id, sent with corrections ('chatgpt', 'claude', ...). */
+  id: string;
+  /** Name a person reads in the popup. */
+  name: string;
+  /** WebExtension match patterns (ports are ignored, as in the manifest). */
+  matches: string[];
+  /** Extra path filter where a match pattern cannot say it (e.g. huggingface.co/chat only). */
+  pathPrefix?: string;
+  /** The adapter claims the page only when one of these is present (e.g. the local demo page). */
+  requires?: string[];
+  /** User turn elements (the question). */
+  user: string[];
+  /** Assistant turn elements (one per answer). */
+  assistant: string[];
+  /** Inside an assistant turn: where the answer text lives (first match); else the turn itself. */
+  answerText?: string[];
+  /** Inside a user turn: where the question text lives; else the turn itself. */
+  userText?: string[];
+  /** Candidates inside one of these are not turns (e.g. a reasoning block rendered like an answer). */
+  notInside?: string[];
+  /** Chrome to drop from the text: buttons, citations, "Thought for 5 s", labels. */
+  strip?: string[];
+  streaming?: StreamingSignal;
+}
+
+/** What the watcher tells the popup about how well the adapter fits the page. */
+export interface AdapterHealth {
+  site: string;
+  /** ok: primary selectors match; fallback: only a fallback matched; no-conversation: nothing matched. */
+  status: 'ok' | 'fallback' | 'no-conversation';
+}

@@ -1,0 +1,69 @@
+import { chromium, type BrowserContext, type Worker } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROME_DEMO_BUILD = resolve('.output/chrome-mv3-demo');
+export const FIREFOX_DEMO_BUILD = resolve('.output/firefox-mv3-demo');
+export const CHROME_BUILD = resolve('.output/chrome-mv3');
+
+export interface ExtensionBrowser {
+  context: BrowserContext;
+  worker: Worker;
+  extensionId: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Debian's Chromium, headless, with the built extension (PLATFORM.md's flags). `webgpu: true`
+ * adds --enable-unsafe-webgpu (a SwiftShader adapter); without it there is no adapter at all,
+ * which is the "no WebGPU" case.
+ */
+export async function launchWithExtension(options: { webgpu: boolean; extensionPath?: string }): Promise<ExtensionBrowser> {
+  const extensionPath = options.extensionPath ?? CHROME_DEMO_BUILD;
+  if (!existsSync(resolve(extensionPath, 'manifest.json'))) {
+    throw new Error(`No built extension at ${extensionPath}: run \`npm run build:test\` first.`);
+  }
+  const args = [
+    '--headless=new',
+    `--disable-extensions-except=${extensionPath}`,
+    `--load-extension=${extensionPath}`,
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-sandbox',
+    ...(options.webgpu ? ['--enable-unsafe-webgpu'] : []),
+  ];
+  const context = await chromium.launchPersistentContext('', {
+    executablePath: CHROMIUM,
+    headless: true,
+    args,
+    viewport: { width: 1000, height: 900 },
+  });
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 30_000 }));
+  const extensionId = new URL(worker.url()).host;
+  return { context, worker, extensionId, close: () => context.close() };
+}
+
+/** Writes settings the way the options page does (WXT storage key `local:settings`). */
+export async function setSettings(worker: Worker, patch: Record<string, unknown>): Promise<void> {
+  await worker.evaluate(async (change) => {
+    const api = (globalThis as unknown as { chrome: typeof chrome }).chrome;
+    const { settings } = await api.storage.local.get('settings');
+    await api.storage.local.set({ settings: { ...(settings ?? {}), ...change } });
+  }, patch);
+}
+
+export function tinyAlignerSettings(hubUrl: string, extra: Record<string, unknown> = {}) {
+  return {
+    presetId: 'custom',
+    customRepo: 'realign/tiny-aligner',
+    customTemplate: 'aligner-v1',
+    customContextLength: 512,
+    modelHost: `${hubUrl}/`,
+    maxNewTokens: 128,
+    defaultMode: 'auto',
+    ...extra,
+  };
+}

@@ -1,0 +1,8 @@
+/** Origins of the local demo chat page; only the `demo` build (npm start, e2e tests) matches them. */
+export const DEMO_MATCHES = ['http://127.0.0.1/*', 'http://localhost/*'];
+
+/**
+ * ONNX Runtime Web files that transformers.js loads (its `onnxruntime-web/webgpu` entry uses the
+ * asyncify build for both the WebGPU and WASM providers). Copied into `ort/` of the package.
+ */
+export const ORT_WASM_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];

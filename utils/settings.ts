@@ -1,0 +1,159 @@
+import { storage } from 'wxt/utils/storage';
+
+export type Mode = 'auto' | 'on-demand';
+export type PanelView = 'original' | 'corrected' | 'changes';
+
+export interface SiteSettings {
+  enabled?: boolean;
+  mode?: Mode;
+  /** The view the panel opens with on this site, remembered when the person switches. */
+  view?: PanelView;
+}
+
+export interface Settings {
+  enabled: boolean;
+  defaultMode: Mode;
+  /** A preset id from model/presets, or 'custom'. */
+  presetId: string;
+  /** 'auto' or a dtype name (fp32, fp16, q8, q4, q4f16). */
+  dtype: string;
+  customRepo: string;
+  customTemplate: string;
+  customContextLength: number;
+  /** The hub, or a mirror with the hub's URL layout. */
+  modelHost: string;
+  allowWebgpu: boolean;
+  maxNewTokens: number;
+  /** Minutes without work before the model is freed. */
+  idleMinutes: number;
+  engine: 'local' | 'remote';
+  remoteEndpoint: string;
+  remoteModel: string;
+  remoteTemplate: string;
+  remoteTimeoutSeconds: number;
+  sites: Record<string, SiteSettings>;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  enabled: true,
+  defaultMode: 'on-demand',
+  presetId: 'qwen2.5-0.5b-instruct',
+  dtype: 'auto',
+  customRepo: '',
+  customTemplate: 'aligner-v1',
+  customContextLength: 2048,
+  modelHost: 'https://huggingface.co/',
+  allowWebgpu: true,
+  maxNewTokens: 1024,
+  idleMinutes: 5,
+  engine: 'local',
+  remoteEndpoint: '',
+  remoteModel: '',
+  remoteTemplate: 'aligner-v1',
+  remoteTimeoutSeconds: 30,
+  sites: {},
+};
+
+type Check<T> = (value: unknown) => value is T;
+const isBool: Check<boolean> = (value): value is boolean => typeof value === 'boolean';
+const isStr: Check<string> = (value): value is string => typeof value === 'string' && value.length < 2048;
+const isMode: Check<Mode> = (value): value is Mode => value === 'auto' || value === 'on-demand';
+const isView: Check<PanelView> = (value): value is PanelView =>
+  value === 'original' || value === 'corrected' || value === 'changes';
+const isPositive =
+  (max: number): Check<number> =>
+  (value): value is number =>
+    typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= max;
+
+const CHECKS: { [K in keyof Omit<Settings, 'sites'>]: Check<Settings[K]> } = {
+  enabled: isBool,
+  defaultMode: isMode,
+  presetId: isStr,
+  dtype: isStr,
+  customRepo: isStr,
+  customTemplate: isStr,
+  customContextLength: isPositive(1_000_000),
+  modelHost: isStr,
+  allowWebgpu: isBool,
+  maxNewTokens: isPositive(32_768),
+  idleMinutes: isPositive(24 * 60),
+  engine: (value): value is Settings['engine'] => value === 'local' || value === 'remote',
+  remoteEndpoint: isStr,
+  remoteModel: isStr,
+  remoteTemplate: isStr,
+  remoteTimeoutSeconds: isPositive(600),
+};
+
+/**
+ * Stored values are untrusted too (a bad write, a hand edit, an older build): every field that
+ * is missing or of the wrong type falls back to its default, and `repaired` says so.
+ */
+export function normaliseSettings(raw: unknown): { settings: Settings; repaired: boolean } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { settings: structuredClone(DEFAULT_SETTINGS), repaired: raw !== null && raw !== undefined };
+  }
+  const input = raw as Record<string, unknown>;
+  const settings = structuredClone(DEFAULT_SETTINGS) as unknown as Record<string, unknown>;
+  let repaired = false;
+  for (const [key, check] of Object.entries(CHECKS) as Array<[string, Check<unknown>]>) {
+    if (!(key in input)) continue;
+    if (check(input[key])) settings[key] = input[key];
+    else repaired = true;
+  }
+  const sites: Record<string, SiteSettings> = {};
+  if (typeof input.sites === 'object' && input.sites !== null && !Array.isArray(input.sites)) {
+    for (const [site, value] of Object.entries(input.sites as Record<string, unknown>)) {
+      if (typeof value !== 'object' || value === null) {
+        repaired = true;
+        continue;
+      }
+      const entry = value as Record<string, unknown>;
+      const clean: SiteSettings = {};
+      if (isBool(entry.enabled)) clean.enabled = entry.enabled;
+      if (isMode(entry.mode)) clean.mode = entry.mode;
+      if (isView(entry.view)) clean.view = entry.view;
+      sites[site.slice(0, 128)] = clean;
+    }
+  } else if ('sites' in input) {
+    repaired = true;
+  }
+  settings.sites = sites;
+  return { settings: settings as unknown as Settings, repaired };
+}
+
+/** Settings live in local storage (never synced: the remote API key sits beside them). */
+export const settingsItem = storage.defineItem<Settings>('local:settings', {
+  fallback: DEFAULT_SETTINGS,
+  version: 1,
+});
+
+/** The remote server's API key: local only, never synced, never logged, never sent to a page. */
+export const remoteApiKeyItem = storage.defineItem<string>('local:remoteApiKey', { fallback: '' });
+
+/** Set when stored settings were unreadable and reset; the popup says so once. */
+export const settingsNoticeItem = storage.defineItem<string>('local:settingsNotice', { fallback: '' });
+
+export async function loadSettings(): Promise<Settings> {
+  const raw = await settingsItem.getValue();
+  const { settings, repaired } = normaliseSettings(raw);
+  if (repaired) {
+    await settingsItem.setValue(settings);
+    await settingsNoticeItem.setValue('Some of Realign\'s stored settings were unreadable and were reset to their defaults.');
+  }
+  return settings;
+}
+
+export async function updateSettings(change: (current: Settings) => Settings | void): Promise<Settings> {
+  const current = await loadSettings();
+  const next = change(current) ?? current;
+  await settingsItem.setValue(next);
+  return next;
+}
+
+export function siteEnabled(settings: Settings, site: string): boolean {
+  return settings.enabled && settings.sites[site]?.enabled !== false;
+}
+
+export function siteMode(settings: Settings, site: string): Mode {
+  return settings.sites[site]?.mode ?? settings.defaultMode;
+}

@@ -1,0 +1,93 @@
+import { defineConfig } from 'wxt';
+import { resolve } from 'node:path';
+import { SITE_MATCHES } from './sites/index';
+import { DEMO_MATCHES, ORT_WASM_FILES } from './utils/build-constants';
+
+const CHAT_SITE_MATCHES = SITE_MATCHES.filter((pattern) => !DEMO_MATCHES.includes(pattern));
+
+// `--mode demo` is the build that `npm start` and the end-to-end tests load: the production
+// build plus the local demo chat page's origins (127.0.0.1 / localhost). Production ships
+// host permissions for the chat sites only.
+export default defineConfig({
+  manifestVersion: 3,
+  // `.output/chrome-mv3` (production), `.output/chrome-mv3-demo`, `.output/firefox-mv3-demo`, …
+  outDirTemplate: '{{browser}}-mv{{manifestVersion}}{{modeSuffix}}',
+  manifest: ({ browser, mode }) => {
+    const sites = mode === 'demo' ? [...CHAT_SITE_MATCHES, ...DEMO_MATCHES] : CHAT_SITE_MATCHES;
+    return {
+      name: 'Realign',
+      description:
+        'Corrects chatbot answers in place with an Aligner model that runs in your browser. Your chats stay on your device.',
+      permissions: [
+        'storage',
+        'contextMenus',
+        // registerContentScripts for sites the user enables by hand (optional host permissions).
+        'scripting',
+        ...(browser === 'firefox' ? [] : ['offscreen']),
+      ],
+      host_permissions: sites,
+      // Asked for at the moment a person enables another site or a remote server, never up front.
+      optional_host_permissions: ['https://*/*', 'http://*/*'],
+      content_security_policy: {
+        // WebAssembly for ONNX Runtime; every script and wasm file comes from the package itself.
+        extension_pages: "script-src 'self' 'wasm-unsafe-eval'; object-src 'self';",
+      },
+      commands: {
+        'realign-selection': {
+          suggested_key: { default: 'Alt+Shift+R', mac: 'Alt+Shift+R' },
+          description: 'Realign the selected answer (or the last answer on the page)',
+        },
+      },
+      ...(browser === 'firefox'
+        ? {
+            browser_specific_settings: {
+              gecko: {
+                id: 'realign@realign.dev',
+                strict_min_version: '128.0',
+                data_collection_permissions: { required: ['none'] },
+              },
+            },
+          }
+        : {}),
+    };
+  },
+  vite: () => ({
+    esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+    build: { chunkSizeWarningLimit: 4096 },
+    plugins: [noCdnFallback()],
+  }),
+  hooks: {
+    // The content script runs exactly where the extension holds host permissions.
+    'build:manifestGenerated': (_wxt, manifest) => {
+      for (const script of manifest.content_scripts ?? []) script.matches = manifest.host_permissions ?? script.matches;
+    },
+    // ONNX Runtime's wasm is loaded from the extension's own files, never a CDN.
+    'build:publicAssets': (_wxt, files) => {
+      for (const file of ORT_WASM_FILES) {
+        files.push({
+          absoluteSrc: resolve('node_modules/onnxruntime-web/dist', file),
+          relativeDest: `ort/${file}`,
+        });
+      }
+    },
+  },
+});
+
+/**
+ * transformers.js falls back to a public CDN for ONNX Runtime's wasm when no `wasmPaths` is
+ * set. Realign always sets them, and an extension may not load remote code, so the fallback
+ * is rewritten to the packaged copy: no CDN address ships in the build.
+ */
+function noCdnFallback() {
+  return {
+    name: 'realign:no-cdn-fallback',
+    transform(code: string, id: string) {
+      if (!id.includes('@huggingface/transformers')) return null;
+      const replaced = code.replace(
+        /`https:\/\/cdn\.jsdelivr\.net\/npm\/onnxruntime-web@\$\{[^}]+\}\/dist\/`/g,
+        '"/ort/"',
+      );
+      return replaced === code ? null : { code: replaced, map: null };
+    },
+  };
+}
