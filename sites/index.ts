@@ -1,0 +1,23 @@
+/** Chat sites: the registry, the exchanges on a page, the answer watcher, the generic adapter. */
+import { exchangesWith } from './core';
+import { adapterFor } from './generic';
+import type { Exchange } from './types';
+
+export { SITES, SITE_MATCHES, adapterForUrl } from './registry';
+export { exchangeFromSelection, lastExchange, generic, adapterFor } from './generic';
+export { watchAnswers } from './watcher';
+export type { AnswerWatcher, WatchOptions, WatcherStats } from './watcher';
+export type { AdapterHealth, Exchange, SiteAdapter, StreamingSignal } from './types';
+
+/**
+ * Every question/answer pair on the page, in page order. Uses the site's adapter, else the
+ * generic role markers; [] when nothing is found. Never throws.
+ */
+export function findExchanges(root: ParentNode, url: URL): Exchange[] {
+  try {
+    return exchangesWith(adapterFor(root, url), root);
+  } catch (error) {
+    console.debug('[realign] findExchanges', error);
+    return [];
+  }
+}
