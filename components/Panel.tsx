@@ -93,8 +93,11 @@ function statusText(state: PanelState, changes: number): string {
       return state.parts > 1
         ? `Correcting part ${state.part} of ${state.parts} on ${DEVICE_LABEL[state.device]}…`
         : `Correcting on ${DEVICE_LABEL[state.device]}…`;
-    case 'done':
-      return changes === 0 ? 'No changes needed.' : changes === 1 ? '1 change.' : `${changes} changes.`;
+    case 'done': {
+      const count = changes === 0 ? 'No changes needed.' : changes === 1 ? '1 change.' : `${changes} changes.`;
+      const where = state.device ? ` ${DEVICE_LABEL[state.device]}, ${(state.ms / 1000).toFixed(1)} s.` : '';
+      return count + where;
+    }
     case 'error':
       return state.message;
   }

@@ -50,6 +50,11 @@ export function mountPanel(anchor: Element, props: Omit<PanelProps, 'onDismiss'>
   render(
     <Panel
       {...props}
+      onState={(phase) => {
+        // Mirrored on the host so the page's own tools (and tests) can see progress without reaching in.
+        host.setAttribute('data-phase', phase);
+        props.onState?.(phase);
+      }}
       onDismiss={() => {
         unmount();
         props.onDismiss?.();

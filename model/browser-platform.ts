@@ -33,12 +33,34 @@ export function createBrowserPlatform(options: {
     detectWebGpu,
     async loadLocal({ repo, host, device, dtype, onProgress }) {
       env.remoteHost = host.endsWith('/') ? host : `${host}/`;
-      return TransformersEngine.load({ repo, device, dtype, onProgress });
+      try {
+        return await TransformersEngine.load({ repo, device, dtype, onProgress });
+      } catch (error) {
+        // transformers.js's errors for missing files mislead ("tokenizer_class"): say what is missing.
+        const missing = await missingModelFiles(env.remoteHost, repo);
+        if (missing.length > 0) throw new Error(`The model ${repo} on ${host} is missing ${missing.join(', ')}.`);
+        throw error;
+      }
     },
     createRemote: (model) => new RemoteEngine(model),
     onIdle: options.onIdle,
     onStatus: options.onStatus,
   };
+}
+
+const REQUIRED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+
+async function missingModelFiles(host: string, repo: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (const file of REQUIRED_FILES) {
+    try {
+      const response = await fetch(`${host}${repo}/resolve/main/${file}`, { method: 'HEAD' });
+      if (response.status === 404) missing.push(file);
+    } catch {
+      return []; // unreachable: the original error says more
+    }
+  }
+  return missing;
 }
 
 export async function detectWebGpu(): Promise<WebGpuSupport> {

@@ -203,6 +203,7 @@ export function messageOf(error: unknown): string {
 /** transformers.js's own messages for a missing model are misleading (PLATFORM.md): say what failed. */
 export function describeLoadError(repo: string, host: string, error: unknown): string {
   const message = messageOf(error);
+  if (message.startsWith('The model ')) return message;
   if (/404|not found|Could not locate file/i.test(message)) {
     return `The model ${repo} was not found on ${host} (${message}).`;
   }

@@ -54,6 +54,26 @@ export const DEFAULT_SETTINGS: Settings = {
   sites: {},
 };
 
+/** Where `npm start` serves the committed tiny Aligner, laid out like the hub. */
+export const DEMO_HUB_URL = 'http://127.0.0.1:8765/';
+
+/**
+ * The demo build (`npm start`, the Firefox test) starts on the tiny test Aligner from the local
+ * demo server, so it works offline. The production build starts on the default preset.
+ */
+export const DEMO_SETTINGS: Partial<Settings> = {
+  presetId: 'custom',
+  customRepo: 'realign/tiny-aligner',
+  customTemplate: 'aligner-v1',
+  customContextLength: 512,
+  modelHost: DEMO_HUB_URL,
+  maxNewTokens: 128,
+  defaultMode: 'auto',
+};
+
+export const INITIAL_SETTINGS: Settings =
+  import.meta.env?.MODE === 'demo' ? { ...DEFAULT_SETTINGS, ...DEMO_SETTINGS } : DEFAULT_SETTINGS;
+
 type Check<T> = (value: unknown) => value is T;
 const isBool: Check<boolean> = (value): value is boolean => typeof value === 'boolean';
 const isStr: Check<string> = (value): value is string => typeof value === 'string' && value.length < 2048;
@@ -90,10 +110,10 @@ const CHECKS: { [K in keyof Omit<Settings, 'sites'>]: Check<Settings[K]> } = {
  */
 export function normaliseSettings(raw: unknown): { settings: Settings; repaired: boolean } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { settings: structuredClone(DEFAULT_SETTINGS), repaired: raw !== null && raw !== undefined };
+    return { settings: structuredClone(INITIAL_SETTINGS), repaired: raw !== null && raw !== undefined };
   }
   const input = raw as Record<string, unknown>;
-  const settings = structuredClone(DEFAULT_SETTINGS) as unknown as Record<string, unknown>;
+  const settings = structuredClone(INITIAL_SETTINGS) as unknown as Record<string, unknown>;
   let repaired = false;
   for (const [key, check] of Object.entries(CHECKS) as Array<[string, Check<unknown>]>) {
     if (!(key in input)) continue;
@@ -123,7 +143,7 @@ export function normaliseSettings(raw: unknown): { settings: Settings; repaired:
 
 /** Settings live in local storage (never synced: the remote API key sits beside them). */
 export const settingsItem = storage.defineItem<Settings>('local:settings', {
-  fallback: DEFAULT_SETTINGS,
+  fallback: INITIAL_SETTINGS,
   version: 1,
 });
 

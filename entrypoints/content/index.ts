@@ -66,6 +66,8 @@ export default defineContentScript({
     };
 
     start();
+    // The demo build marks the page so `npm start` and the Firefox test know the script is live.
+    if (import.meta.env.MODE === 'demo') document.documentElement.setAttribute('data-realign-active', '');
     const unwatch = settingsItem.watch((value) => {
       const before = settings;
       settings = normaliseSettings(value).settings;

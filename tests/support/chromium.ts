@@ -49,9 +49,9 @@ export async function launchWithExtension(options: { webgpu: boolean; extensionP
 /** Writes settings the way the options page does (WXT storage key `local:settings`). */
 export async function setSettings(worker: Worker, patch: Record<string, unknown>): Promise<void> {
   await worker.evaluate(async (change) => {
-    const api = (globalThis as unknown as { chrome: typeof chrome }).chrome;
+    const api = (globalThis as unknown as { chrome: ChromeLike }).chrome;
     const { settings } = await api.storage.local.get('settings');
-    await api.storage.local.set({ settings: { ...(settings ?? {}), ...change } });
+    await api.storage.local.set({ settings: { ...((settings as object) ?? {}), ...change } });
   }, patch);
 }
 
@@ -66,4 +66,11 @@ export function tinyAlignerSettings(hubUrl: string, extra: Record<string, unknow
     defaultMode: 'auto',
     ...extra,
   };
+}
+
+/** The few chrome.* calls tests make inside the service worker. */
+export interface ChromeLike {
+  storage: { local: { get(key: string): Promise<Record<string, unknown>>; set(value: object): Promise<void> } };
+  offscreen: { hasDocument(): Promise<boolean>; closeDocument(): Promise<void> };
+  runtime: { getContexts(filter: object): Promise<Array<{ documentUrl?: string }>> };
 }

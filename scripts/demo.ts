@@ -1,0 +1,63 @@
+// `npm start`: build the extension, serve the demo chat page and the tiny Aligner locally (laid
+// out like the Hugging Face hub), and open Chromium with Realign on it. With no display it runs
+// headless and writes a screenshot of the corrected answer instead.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startHubServer } from '../tests/support/hub-server';
+import { CHROME_DEMO_BUILD, CHROMIUM } from '../tests/support/chromium';
+
+const headed = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) && !process.env.CI;
+console.log('Building the extension (demo build)…');
+execFileSync('npx', ['wxt', 'build', '--mode', 'demo'], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+const hub = await startHubServer({
+  repos: { 'realign/tiny-aligner': resolve('tests/fixtures/models/tiny-aligner') },
+  pages: resolve('tests/fixtures/sites'),
+  port: 8765,
+});
+const demoUrl = `${hub.url}/pages/demo.html`;
+console.log(`Demo chat page: ${demoUrl}`);
+
+const context = await chromium.launchPersistentContext('', {
+  executablePath: CHROMIUM,
+  headless: !headed,
+  viewport: { width: 1000, height: 760 },
+  args: [
+    ...(headed ? [] : ['--headless=new']),
+    `--disable-extensions-except=${CHROME_DEMO_BUILD}`,
+    `--load-extension=${CHROME_DEMO_BUILD}`,
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--enable-unsafe-webgpu',
+    ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+  ],
+});
+const page = context.pages()[0] ?? (await context.newPage());
+await page.goto(demoUrl);
+await page.waitForSelector('html[data-realign-active]');
+await page.evaluate(() =>
+  (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask(
+    'How is the weather?',
+    'The weather is bad today.',
+    { chunkMs: 120 },
+  ),
+);
+
+if (headed) {
+  console.log('Chromium is open with Realign. Ask more in the demo page (the tiny model knows a toy grammar: try answers with "bad" or "never"). Ctrl+C to quit.');
+  await new Promise<void>((done) => context.on('close', () => done()));
+} else {
+  const status = page.locator('realign-panel [data-testid="realign-status"]');
+  await status.filter({ hasText: /change/ }).waitFor({ timeout: 120_000 });
+  await page.locator('realign-panel [data-view="changes"]').click();
+  mkdirSync('screenshots', { recursive: true });
+  const file = resolve('screenshots/demo.png');
+  await page.screenshot({ path: file });
+  console.log(`No display: ran headless. Realign said "${await status.textContent()}". Screenshot: ${file}`);
+  await context.close();
+}
+await hub.close();

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startHubServer, type HubServer } from '../support/hub-server';
+import { launchWithExtension, setSettings, tinyAlignerSettings, type ChromeLike, type ExtensionBrowser } from '../support/chromium';
+
+const TINY_REPOS = { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' };
+
+/** Records every phase the first panel goes through (the panel mirrors it on its host element). */
+async function recordPhases(page: Page) {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __phases: string[] }).__phases = seen;
+    new MutationObserver(() => {
+      const phase = document.querySelector('realign-panel')?.getAttribute('data-phase');
+      if (phase && seen[seen.length - 1] !== phase) seen.push(phase);
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-phase'], childList: true });
+  });
+}
+
+async function askDemo(page: Page, question: string, answer: string) {
+  await page.evaluate(([q, a]) => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask(q!, a!, { chunkMs: 15 }), [question, answer]);
+}
+
+async function openDemo(browser: ExtensionBrowser, hub: HubServer): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(`${hub.url}/pages/demo.html`);
+  return page;
+}
+
+const status = (page: Page) => page.locator('realign-panel [data-testid="realign-status"]').last();
+
+describe.each([
+  { webgpu: true, device: 'WebGPU' },
+  { webgpu: false, device: 'WASM (CPU)' },
+])('Chromium, tiny Aligner on $device', ({ webgpu, device }) => {
+  let hub: HubServer;
+  let browser: ExtensionBrowser;
+
+  beforeAll(async () => {
+    hub = await startHubServer({ repos: TINY_REPOS, pages: 'tests/fixtures/sites' });
+    browser = await launchWithExtension({ webgpu });
+    await setSettings(browser.worker, tinyAlignerSettings(hub.url));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+  });
+
+  test('downloads the model from the hub mirror, shows progress, and streams the correction into the panel', async () => {
+    const page = await openDemo(browser, hub);
+    await recordPhases(page);
+    await askDemo(page, 'How is the weather?', 'The weather is bad today.');
+    await expect.poll(() => status(page).textContent(), { timeout: 90_000 }).toMatch(/^1 change\./);
+    expect(await status(page).textContent()).toContain(device);
+
+    const phases = await page.evaluate(() => (window as unknown as { __phases: string[] }).__phases);
+    expect(phases).toContain('downloading');
+    expect(phases).toContain('correcting');
+    expect(phases.at(-1)).toBe('done');
+    expect(hub.requests.some((request) => request.url.endsWith('/onnx/model.onnx'))).toBe(true);
+
+    await page.locator('realign-panel [data-view="changes"]').click();
+    const removed = await page.locator('realign-panel [data-testid="realign-changes"] del').allTextContents();
+    const added = await page.locator('realign-panel [data-testid="realign-changes"] ins').allTextContents();
+    expect(removed).toEqual(['bad']);
+    expect(added).toEqual(['good']);
+    await page.locator('realign-panel [data-view="corrected"]').click();
+    expect((await page.locator('realign-panel [data-testid="realign-corrected"]').textContent())?.trim()).toBe('The weather is good today.');
+    await page.close();
+  });
+
+  test('after the engine page is closed, the next correction recreates it and loads the weights from the cache', async () => {
+    await browser.worker.evaluate(async () => {
+      const api = (globalThis as unknown as { chrome: ChromeLike }).chrome;
+      if (await api.offscreen.hasDocument()) await api.offscreen.closeDocument();
+    });
+    const before = hub.requests.length;
+    const page = await openDemo(browser, hub);
+    await askDemo(page, 'Is it fun?', 'It is never fun.');
+    await expect.poll(() => status(page).textContent(), { timeout: 90_000 }).toMatch(/^1 change\./);
+    const modelRequests = hub.requests.slice(before).filter((request) => request.url.includes('/resolve/'));
+    expect(modelRequests).toEqual([]);
+    await page.close();
+  });
+
+  test('a model the server does not have gives a clear error, and Retry works once it is fixed', async () => {
+    await setSettings(browser.worker, { customRepo: 'realign/not-there' });
+    const page = await openDemo(browser, hub);
+    await askDemo(page, 'How is the weather?', 'The weather is bad today.');
+    await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/realign\/not-there.*missing config\.json/);
+    await setSettings(browser.worker, { customRepo: 'realign/tiny-aligner' });
+    await page.locator('realign-panel [data-action="retry"]').click();
+    await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/^1 change\./);
+    await page.close();
+  });
+});

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Browser } from 'puppeteer-core';
+import { startHubServer, type HubServer } from '../support/hub-server';
+import { FIREFOX_DEMO_BUILD } from '../support/chromium';
+import { launchFirefoxWithExtension } from '../support/firefox';
+
+let hub: HubServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  // The demo build's defaults point at the tiny Aligner on this fixed local port.
+  hub = await startHubServer({ repos: { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' }, pages: 'tests/fixtures/sites', port: 8765 });
+  browser = await launchFirefoxWithExtension(FIREFOX_DEMO_BUILD);
+});
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+});
+
+test('Firefox: a finished answer is corrected through the background page on WASM', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${hub.url}/pages/demo.html`);
+  // Give the content script its start, then stream an answer the way the site would.
+  await page.waitForFunction(() => document.documentElement.hasAttribute('data-realign-active'), { timeout: 30_000 });
+  await page.evaluate(() =>
+    (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('How is the weather?', 'The weather is bad today.', { chunkMs: 15 }),
+  );
+  const readStatus = () =>
+    page.evaluate(() => document.querySelector('realign-panel')?.shadowRoot?.querySelector('[data-testid="realign-status"]')?.textContent ?? '');
+  await expect.poll(readStatus, { timeout: 120_000, interval: 500 }).toMatch(/^1 change\./);
+  expect(await readStatus()).toContain('WASM');
+  expect(hub.requests.some((request) => request.url.endsWith('/onnx/model.onnx'))).toBe(true);
+  const corrected = await page.evaluate(() => {
+    const root = document.querySelector('realign-panel')!.shadowRoot!;
+    (root.querySelector('[data-view="corrected"]') as HTMLButtonElement).click();
+    return new Promise<string>((resolve) => setTimeout(() => resolve(root.querySelector('[data-testid="realign-corrected"]')?.textContent ?? ''), 100));
+  });
+  expect(corrected.trim()).toBe('The weather is good today.');
+});
