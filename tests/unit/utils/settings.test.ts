@@ -1,0 +1,59 @@
+import { beforeEach, describe, expect, test } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { DEFAULT_SETTINGS, loadSettings, normaliseSettings, settingsItem, settingsNoticeItem, siteEnabled, siteMode, updateSettings } from '../../../utils/settings';
+
+beforeEach(() => fakeBrowser.reset());
+
+describe('settings', () => {
+  test('defaults when nothing is stored: on, the default preset, the real hub, local engine', async () => {
+    const settings = await loadSettings();
+    expect(settings).toEqual(DEFAULT_SETTINGS);
+    expect(settings.modelHost).toBe('https://huggingface.co/');
+    expect(settings.engine).toBe('local');
+    expect(await settingsNoticeItem.getValue()).toBe('');
+  });
+
+  test('per-site overrides win over the defaults, others follow the defaults', async () => {
+    await updateSettings((current) => {
+      current.defaultMode = 'auto';
+      current.sites.chatgpt = { enabled: false };
+      current.sites.claude = { mode: 'on-demand' };
+    });
+    const settings = await loadSettings();
+    expect(siteEnabled(settings, 'chatgpt')).toBe(false);
+    expect(siteEnabled(settings, 'claude')).toBe(true);
+    expect(siteMode(settings, 'claude')).toBe('on-demand');
+    expect(siteMode(settings, 'gemini')).toBe('auto');
+    settings.enabled = false;
+    expect(siteEnabled(settings, 'claude')).toBe(false);
+  });
+
+  test('corrupted stored values are reset to defaults with a notice, keeping the valid ones', async () => {
+    await fakeBrowser.storage.local.set({
+      settings: { maxNewTokens: 'lots', presetId: 'qwen2.5-1.5b-instruct', sites: { chatgpt: 'yes', claude: { mode: 'sometimes', enabled: false } } },
+    });
+    const settings = await loadSettings();
+    expect(settings.maxNewTokens).toBe(DEFAULT_SETTINGS.maxNewTokens);
+    expect(settings.presetId).toBe('qwen2.5-1.5b-instruct');
+    expect(settings.sites).toEqual({ claude: { enabled: false } });
+    expect(await settingsNoticeItem.getValue()).toMatch(/reset/);
+    // The repaired value was written back: the next read is clean and says nothing new.
+    await settingsNoticeItem.setValue('');
+    await loadSettings();
+    expect(await settingsNoticeItem.getValue()).toBe('');
+  });
+
+  test('a stored value that is not an object at all is replaced by the defaults', () => {
+    expect(normaliseSettings('garbage')).toEqual({ settings: DEFAULT_SETTINGS, repaired: true });
+    expect(normaliseSettings([1, 2])).toEqual({ settings: DEFAULT_SETTINGS, repaired: true });
+    expect(normaliseSettings(undefined)).toEqual({ settings: DEFAULT_SETTINGS, repaired: false });
+  });
+
+  test('changes are seen by watchers without a reload', async () => {
+    const seen: boolean[] = [];
+    const unwatch = settingsItem.watch((value) => seen.push(value.enabled));
+    await updateSettings((current) => void (current.enabled = false));
+    unwatch();
+    expect(seen).toEqual([false]);
+  });
+});
