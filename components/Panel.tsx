@@ -34,7 +34,7 @@ export type PanelState =
   | { phase: 'done'; text: string; notes: string[]; device?: Device; remoteHost?: string; ms: number }
   | { phase: 'error'; message: string };
 
-const DEVICE_LABEL: Record<Device, string> = { webgpu: 'WebGPU', wasm: 'WASM (CPU)', remote: 'remote server' };
+const DEVICE_LABEL: Record<Device, string> = { webgpu: 'WebGPU', wasm: 'WASM (CPU)', cpu: 'CPU', remote: 'remote server' };
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes <= 0) return '0 B';

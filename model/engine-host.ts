@@ -169,15 +169,23 @@ export class EngineHost {
     this.engineKey = key;
     onUpdate({ kind: 'loading', device, fallbackReason });
     this.setStatus({ state: 'loading', model: model.repo, device });
+    let wasDownloading = false;
     this.loading = this.platform.loadLocal({
       repo: model.repo,
       host: model.host,
       device,
       dtype,
       onProgress: (progress) => {
-        if (progress.filesDone < progress.files) {
+        const downloading = progress.filesDone < progress.files && !(progress.total > 0 && progress.loaded >= progress.total);
+        if (downloading) {
           onUpdate({ kind: 'download', ...progress });
           this.setStatus({ state: 'downloading', model: model.repo, device, download: progress });
+          wasDownloading = true;
+        } else if (wasDownloading) {
+          // Every byte is here; building the inference session can still take a while.
+          wasDownloading = false;
+          onUpdate({ kind: 'loading', device, fallbackReason });
+          this.setStatus({ state: 'loading', model: model.repo, device });
         }
       },
     });

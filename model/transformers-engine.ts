@@ -10,7 +10,7 @@ import {
 } from '@huggingface/transformers';
 import type { Device } from '../utils/protocol';
 import { AbortError, type AlignerEngine, type GenerateOptions, type GenerateResult, type Prompt } from './engine';
-import type { LocalDevice } from './presets';
+import type { AnyLocalDevice } from './presets';
 
 export interface DownloadProgress {
   loaded: number;
@@ -21,7 +21,7 @@ export interface DownloadProgress {
 
 export interface LoadOptions {
   repo: string;
-  device: LocalDevice;
+  device: AnyLocalDevice;
   /** undefined: the repo's config.json (or transformers.js) picks. */
   dtype?: string;
   onProgress?: (progress: DownloadProgress) => void;

@@ -4,7 +4,8 @@
  * malformed one, is answered with an error or ignored, never trusted.
  */
 
-export type Device = 'webgpu' | 'wasm' | 'remote';
+/** Where a correction runs: WebGPU or WASM in a browser, onnxruntime-node (`cpu`, the CLI), or a server. */
+export type Device = 'webgpu' | 'wasm' | 'cpu' | 'remote';
 
 /** What a correction reports while it runs; the panel renders each one. */
 export type CorrectionUpdate =
