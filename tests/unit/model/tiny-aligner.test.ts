@@ -25,12 +25,15 @@ const ORT_SYMBOL = Symbol.for('onnxruntime');
  * evaluated, with local wasm files (never the CDN), and load a second module instance (the
  * `?ort=wasm` query) so the onnxruntime-node instance of the other tests is untouched.
  */
-async function loadTransformers(backend: 'node' | 'wasm'): Promise<TJS> {
+async function loadTransformers(backend: 'node' | 'wasm'): Promise<{ tjs: TJS; InferenceSession: unknown }> {
   let tjs: TJS;
+  let InferenceSession: unknown;
   if (backend === 'node') {
     tjs = await import('@huggingface/transformers');
+    InferenceSession = (await import('onnxruntime-node')).InferenceSession;
   } else {
     const ort = await import('onnxruntime-web');
+    InferenceSession = ort.InferenceSession;
     const dist = path.dirname(require_.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
     ort.env.wasm.wasmPaths = pathToFileURL(dist).href + '/';
     ort.env.wasm.numThreads = 1;
@@ -49,10 +52,9 @@ async function loadTransformers(backend: 'node' | 'wasm'): Promise<TJS> {
   tjs.env.allowLocalModels = true;
   tjs.env.allowRemoteModels = false;
   tjs.env.localModelPath = 'tests/fixtures/models/';
-  return tjs;
+  return { tjs, InferenceSession };
 }
 
-/** `device: 'auto'` must not silently fall back to onnxruntime-node: check which runtime ran. */
 interface RunRecord { inputLength: number; pastLength: number }
 
 for (const backend of ['node', 'wasm'] as const) {
@@ -63,7 +65,8 @@ for (const backend of ['node', 'wasm'] as const) {
     const runs: RunRecord[] = [];
 
     beforeAll(async () => {
-      tjs = await loadTransformers(backend);
+      const loaded = await loadTransformers(backend);
+      tjs = loaded.tjs;
       tokenizer = await tjs.AutoTokenizer.from_pretrained('tiny-aligner');
       model = await tjs.AutoModelForCausalLM.from_pretrained(
         'tiny-aligner',
@@ -73,6 +76,8 @@ for (const backend of ['node', 'wasm'] as const) {
       );
       // Record what each decoder step is fed, to see the KV cache at work.
       const session = (model as unknown as { sessions: Record<string, { run: (feeds: Record<string, { dims: number[] }>, ...rest: unknown[]) => unknown }> }).sessions.model;
+      // The session comes from the intended runtime (no silent fall back to onnxruntime-node).
+      expect(session).toBeInstanceOf(loaded.InferenceSession as new () => unknown);
       const run = session.run.bind(session);
       session.run = (feeds, ...rest) => {
         runs.push({ inputLength: feeds.input_ids.dims[1], pastLength: feeds['past_key_values.0.key'].dims[2] });
