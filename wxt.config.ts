@@ -23,6 +23,8 @@ export default defineConfig({
         'contextMenus',
         // registerContentScripts for sites the user enables by hand (optional host permissions).
         'scripting',
+        // The popup learns the current tab's host (to offer "Enable Realign on this site") only when clicked.
+        'activeTab',
         ...(browser === 'firefox' ? [] : ['offscreen']),
       ],
       host_permissions: sites,
@@ -53,7 +55,8 @@ export default defineConfig({
   },
   vite: () => ({
     esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
-    build: { chunkSizeWarningLimit: 4096 },
+    // Minified (not obfuscated, as the stores allow): the content script ships to every chat page.
+    build: { chunkSizeWarningLimit: 4096, minify: 'esbuild' as const },
     plugins: [noCdnFallback()],
   }),
   hooks: {

@@ -39,7 +39,13 @@ export function PopupView(props: PopupViewProps) {
     void loadSettings().then(setSettings);
     void settingsNoticeItem.getValue().then(setNotice);
     const unwatch = settingsItem.watch(() => void loadSettings().then(setSettings));
-    void browser.tabs.query({ active: true, currentWindow: true }).then(async ([current]) => {
+    // `popup.html?tab=ID` describes that tab (the popup opened as a page, e.g. from a keyboard
+    // shortcut or by the test suite); the toolbar popup describes the active tab.
+    const requested = Number(new URLSearchParams(location.search).get('tab'));
+    const target = Number.isInteger(requested) && requested > 0
+      ? browser.tabs.get(requested).then((tab) => [tab])
+      : browser.tabs.query({ active: true, currentWindow: true });
+    void target.then(async ([current]) => {
       if (current?.id === undefined) return;
       let url: URL | null = null;
       try {
@@ -170,6 +176,15 @@ export function PopupView(props: PopupViewProps) {
           {status && (status.state === 'ready' || status.state === 'busy') && (
             <button type="button" onClick={() => void backgroundMessaging.sendMessage('freeModel', undefined)} data-action="free">
               Free memory
+            </button>
+          )}
+          {page && page !== 'none' && tab && (
+            <button
+              type="button"
+              onClick={() => void backgroundMessaging.sendMessage('realignInTab', { tabId: tab.id }).then((r) => setMessage(r.ok ? 'Realigning…' : r.message ?? ''))}
+              data-action="realign-selection"
+            >
+              Realign selected answer
             </button>
           )}
           <button type="button" onClick={() => void browser.runtime.openOptionsPage()}>

@@ -28,7 +28,7 @@ export interface HubServer {
   port: number;
   requests: RecordedRequest[];
   /** Fault injection for the next model file requests. */
-  faults: { notFound: boolean; dieAfterBytes: number | null; stallMs: number };
+  faults: { notFound: boolean; dieAfterBytes: number | null; stallMs: number; bytesPerSecond: number | null };
   /** Extra headers for page responses (e.g. a strict CSP). */
   pageHeaders: Record<string, string>;
   close(): Promise<void>;
@@ -45,7 +45,7 @@ const TYPES: Record<string, string> = {
 
 export async function startHubServer(options: HubServerOptions): Promise<HubServer> {
   const requests: RecordedRequest[] = [];
-  const faults: HubServer['faults'] = { notFound: false, dieAfterBytes: null, stallMs: 0 };
+  const faults: HubServer['faults'] = { notFound: false, dieAfterBytes: null, stallMs: 0, bytesPerSecond: null };
   const pageHeaders: Record<string, string> = {};
   const sockets = new Set<import('node:net').Socket>();
 
@@ -64,6 +64,18 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       const stream = createReadStream(file, { start: 0, end: Math.max(0, Math.min(size, limit) - 1) });
       stream.on('end', () => res.socket?.destroy());
       stream.pipe(res, { end: false });
+      return;
+    }
+    if (faults.bytesPerSecond !== null && extname(file) === '.onnx') {
+      // A slow connection: the file in 16 KB pieces, paced, so progress can be watched.
+      const rate = faults.bytesPerSecond;
+      const stream = createReadStream(file, { highWaterMark: 16 * 1024 });
+      stream.on('data', (chunk) => {
+        stream.pause();
+        res.write(chunk);
+        setTimeout(() => stream.resume(), (chunk.length / rate) * 1000);
+      });
+      stream.on('end', () => res.end());
       return;
     }
     createReadStream(file).pipe(res);

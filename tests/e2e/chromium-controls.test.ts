@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startHubServer, type HubServer } from '../support/hub-server';
+import { launchWithExtension, setSettings, tinyAlignerSettings, type ExtensionBrowser } from '../support/chromium';
+
+const MODEL = 'tests/fixtures/models/tiny-aligner';
+let hub: HubServer;
+let browser: ExtensionBrowser;
+
+beforeAll(async () => {
+  // Two repo ids for one folder: switching between them shows which one a correction used.
+  hub = await startHubServer({ repos: { 'realign/tiny-aligner': MODEL, 'realign/tiny-aligner-copy': MODEL }, pages: 'tests/fixtures/sites' });
+  browser = await launchWithExtension({ webgpu: false });
+  await setSettings(browser.worker, tinyAlignerSettings(hub.url));
+});
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+});
+
+/** The page's tab: by URL where Realign may see it, else the newest tab (no `tabs` permission). */
+async function tabIdOf(page: Page): Promise<number> {
+  return browser.worker.evaluate(async (url) => {
+    const api = (globalThis as unknown as { chrome: { tabs: { query(q: object): Promise<Array<{ id: number; url?: string }>> } } }).chrome;
+    const tabs = await api.tabs.query({});
+    return tabs.find((tab) => tab.url === url)?.id ?? Math.max(...tabs.map((tab) => tab.id));
+  }, page.url());
+}
+
+async function openPopupFor(page: Page): Promise<Page> {
+  const popup = await browser.context.newPage();
+  await popup.goto(`chrome-extension://${browser.extensionId}/popup.html?tab=${await tabIdOf(page)}`);
+  return popup;
+}
+
+async function demoWithAnswer(answer = 'The weather is bad today.'): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(`${hub.url}/pages/demo.html`);
+  await page.waitForSelector('html[data-realign-active]');
+  await page.evaluate((a) => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('How is the weather?', a, { chunkMs: 15 }), answer);
+  await page.locator('realign-panel').first().waitFor({ timeout: 30_000 });
+  return page;
+}
+
+describe('popup', () => {
+  test('on a supported page: the site, its adapter health, and its switches', async () => {
+    const page = await demoWithAnswer();
+    const popup = await openPopupFor(page);
+    await expect.poll(() => popup.locator('[data-testid="popup-health"]').getAttribute('data-health')).toBe('ok');
+    expect(await popup.locator('[data-testid="popup-site"]').textContent()).toContain('Realign demo chat');
+    expect(await popup.locator('[data-testid="popup-site-enabled"]').isChecked()).toBe(true);
+    expect(await popup.locator('[data-testid="popup-site-mode"]').inputValue()).toBe('auto');
+    await popup.close();
+    await page.close();
+  });
+
+  test('on a page no adapter knows: says Realign is not active there', async () => {
+    const page = await browser.context.newPage();
+    await page.route('https://unknown-chat.example/**', (route) => route.fulfill({ contentType: 'text/html', body: '<h1>Some other site</h1>' }));
+    await page.goto('https://unknown-chat.example/');
+    const popup = await openPopupFor(page);
+    // The host name (and the "Enable Realign on this site" button) needs activeTab's grant, which
+    // only a click on the toolbar button gives; opened as a page, the popup cannot see the URL.
+    await expect.poll(() => popup.locator('[data-testid="popup-site"]').textContent()).toMatch(/Realign is not active on this page/);
+    await popup.close();
+    await page.close();
+  });
+
+  test('while the model downloads: status and a progress bar with sizes', async () => {
+    await browser.worker.evaluate(async () => {
+      const api = (globalThis as unknown as { chrome: { offscreen: { hasDocument(): Promise<boolean>; closeDocument(): Promise<void> } } }).chrome;
+      if (await api.offscreen.hasDocument()) await api.offscreen.closeDocument();
+      await caches.delete('transformers-cache');
+    });
+    hub.faults.bytesPerSecond = 100_000;
+    try {
+      const page = await demoWithAnswer();
+      const popup = await openPopupFor(page);
+      await expect.poll(() => popup.locator('[data-testid="popup-engine"]').getAttribute('data-state'), { timeout: 20_000 }).toBe('downloading');
+      expect(await popup.locator('[data-testid="popup-engine"]').textContent()).toMatch(/downloading.*KB of 7\d\d KB/);
+      expect(await popup.locator('progress').count()).toBe(1);
+      await popup.close();
+      await page.close();
+    } finally {
+      hub.faults.bytesPerSecond = null;
+    }
+  });
+
+  test('switching the site off removes its panels and stops corrections there', async () => {
+    const page = await demoWithAnswer();
+    const popup = await openPopupFor(page);
+    await popup.locator('[data-testid="popup-site-enabled"]').uncheck();
+    await expect.poll(() => page.locator('realign-panel').count()).toBe(0);
+    const before = hub.requests.length;
+    await page.evaluate(() => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('Is it fun?', 'It is never fun.', { chunkMs: 15 }));
+    await page.waitForTimeout(2500);
+    expect(await page.locator('realign-panel').count()).toBe(0);
+    expect(hub.requests.slice(before)).toEqual([]);
+    await popup.locator('[data-testid="popup-site-enabled"]').check();
+    await popup.close();
+    await page.close();
+  });
+
+  test('"Realign selected answer" runs the keyboard shortcut\'s path on the selected answer', async () => {
+    await setSettings(browser.worker, { defaultMode: 'on-demand' });
+    const page = await browser.context.newPage();
+    await page.goto(`${hub.url}/pages/demo.html`);
+    await page.waitForSelector('html[data-realign-active]');
+    // On demand: the existing answer has a Realign button, nothing runs by itself.
+    await page.locator('realign-panel').first().waitFor();
+    expect(await page.locator('realign-panel').first().getAttribute('data-phase')).toBe('idle');
+    await page.evaluate(() => {
+      const answer = document.querySelector('[data-role="assistant"] .answer-text')!;
+      const range = document.createRange();
+      range.selectNodeContents(answer);
+      getSelection()!.removeAllRanges();
+      getSelection()!.addRange(range);
+    });
+    const popup = await openPopupFor(page);
+    await popup.locator('[data-action="realign-selection"]').click();
+    await expect.poll(() => page.locator('realign-panel').first().getAttribute('data-phase'), { timeout: 30_000 }).not.toBe('idle');
+    await popup.close();
+    await page.close();
+    await setSettings(browser.worker, { defaultMode: 'auto' });
+  });
+});
+
+describe('options page', () => {
+  test('changing the model there is used by the next correction, without a reload', async () => {
+    const options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+    expect(await options.locator('[data-testid="options-preset"]').inputValue()).toBe('custom');
+    await options.locator('[data-testid="options-custom-repo"]').fill('realign/tiny-aligner-copy');
+    await options.locator('[data-testid="options-custom-repo"]').blur();
+    await expect.poll(() => options.locator('.rl-saved').textContent()).toBe('Saved.');
+    const before = hub.requests.length;
+    const page = await demoWithAnswer('It is never fun.');
+    await expect.poll(() => page.locator('realign-panel').first().getAttribute('data-phase'), { timeout: 60_000 }).toBe('done');
+    expect(hub.requests.slice(before).some((request) => request.url.startsWith('/realign/tiny-aligner-copy/resolve/'))).toBe(true);
+    await page.close();
+    await options.close();
+  });
+});
