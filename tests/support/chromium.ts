@@ -19,7 +19,7 @@ export interface ExtensionBrowser {
  * adds --enable-unsafe-webgpu (a SwiftShader adapter); without it there is no adapter at all,
  * which is the "no WebGPU" case.
  */
-export async function launchWithExtension(options: { webgpu: boolean; extensionPath?: string }): Promise<ExtensionBrowser> {
+export async function launchWithExtension(options: { webgpu: boolean; extensionPath?: string; args?: string[] }): Promise<ExtensionBrowser> {
   const extensionPath = options.extensionPath ?? CHROME_DEMO_BUILD;
   if (!existsSync(resolve(extensionPath, 'manifest.json'))) {
     throw new Error(`No built extension at ${extensionPath}: run \`npm run build:test\` first.`);
@@ -34,6 +34,7 @@ export async function launchWithExtension(options: { webgpu: boolean; extensionP
     '--disable-sync',
     '--no-sandbox',
     ...(options.webgpu ? ['--enable-unsafe-webgpu'] : []),
+    ...(options.args ?? []),
   ];
   const context = await chromium.launchPersistentContext('', {
     executablePath: CHROMIUM,
