@@ -5,7 +5,7 @@ import { countChanges, diffAnswer } from '../utils/diff';
 import { renderDiff, renderMarkdown } from '../utils/markdown';
 
 export interface CorrectionStarter {
-  (question: string, onUpdate: (update: CorrectionUpdate) => void): { cancel(): void };
+  (question: string, onUpdate: (update: CorrectionUpdate) => void): { cancel(): void; approve(): void };
 }
 
 export interface PanelProps {
@@ -28,6 +28,7 @@ export interface PanelProps {
 export type PanelState =
   | { phase: 'idle' }
   | { phase: 'queued'; position: number }
+  | { phase: 'consent'; model: string; host: string; bytes: number }
   | { phase: 'downloading'; loaded: number; total: number; files: number; filesDone: number }
   | { phase: 'loading'; device: Device; note?: string }
   | { phase: 'correcting'; device: Device; text: string; part: number; parts: number; remoteHost?: string }
@@ -35,6 +36,14 @@ export type PanelState =
   | { phase: 'error'; message: string };
 
 const DEVICE_LABEL: Record<Device, string> = { webgpu: 'WebGPU', wasm: 'WASM (CPU)', cpu: 'CPU', remote: 'remote server' };
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes <= 0) return '0 B';
@@ -55,6 +64,8 @@ export function reduce(state: PanelState, update: CorrectionUpdate): PanelState 
   switch (update.kind) {
     case 'queued':
       return { phase: 'queued', position: update.position };
+    case 'consent':
+      return { phase: 'consent', model: update.model, host: update.host, bytes: update.bytes };
     case 'download':
       return { phase: 'downloading', ...update };
     case 'loading':
@@ -83,6 +94,8 @@ function statusText(state: PanelState, changes: number): string {
       return 'Realign can correct this answer.';
     case 'queued':
       return state.position <= 1 ? 'Queued: next.' : `Queued: ${state.position} in line.`;
+    case 'consent':
+      return `Realign needs to download its model once: ${state.model}${state.bytes > 0 ? `, ${formatBytes(state.bytes)}` : ''}, from ${hostOf(state.host)}. It then runs on this device.`;
     case 'downloading':
       return state.total > 0
         ? `Downloading the model: ${formatBytes(state.loaded)} of ${formatBytes(state.total)}`
@@ -108,7 +121,7 @@ export function Panel(props: PanelProps) {
   const [view, setView] = useState<PanelView>(props.initialView);
   const [question, setQuestion] = useState(props.question);
   const [copied, setCopied] = useState(false);
-  const handle = useRef<{ cancel(): void } | null>(null);
+  const handle = useRef<{ cancel(): void; approve(): void } | null>(null);
 
   const run = () => {
     handle.current?.cancel();
@@ -185,6 +198,16 @@ export function Panel(props: PanelProps) {
             <button type="button" class="rl-button" onClick={copy} data-action="copy">
               {copied ? 'Copied' : 'Copy corrected'}
             </button>
+          )}
+          {state.phase === 'consent' && (
+            <>
+              <button type="button" class="rl-button rl-primary" onClick={() => { handle.current?.approve(); setState({ phase: 'queued', position: 1 }); }} data-action="approve">
+                Download and correct
+              </button>
+              <button type="button" class="rl-button" onClick={() => { handle.current?.cancel(); setState({ phase: 'idle' }); }} data-action="not-now">
+                Not now
+              </button>
+            </>
           )}
           {state.phase === 'idle' && !props.askQuestion && (
             <button type="button" class="rl-button rl-primary" onClick={run} data-action="realign">

@@ -40,6 +40,7 @@ export function mountPanel(anchor: Element, props: Omit<PanelProps, 'onDismiss'>
   const container = document.createElement('div');
   shadow.append(container);
   anchor.after(host);
+  placeLikeAnchor(host, anchor);
   let mounted = true;
   const unmount = () => {
     if (!mounted) return;
@@ -63,6 +64,42 @@ export function mountPanel(anchor: Element, props: Omit<PanelProps, 'onDismiss'>
     container,
   );
   return { host, unmount };
+}
+
+/**
+ * In a grid (the demo page, many chat layouts: avatar column + answer column) the host is a grid
+ * item of its own, and auto-placement would drop it into the next free cell, often a narrow
+ * avatar column. Put it in the answer's column(s), on the row below. Set through the CSSOM
+ * (allowed under a page's strict style-src), on our own element only.
+ */
+function placeLikeAnchor(host: HTMLElement, anchor: Element): void {
+  const parent = anchor.parentElement;
+  if (!parent) return;
+  try {
+    const grid = getComputedStyle(parent);
+    if (!/grid/.test(grid.display)) return;
+    const tracks = grid.gridTemplateColumns.split(/\s+/).map(parseFloat);
+    if (tracks.length < 2 || tracks.some((size) => !Number.isFinite(size))) return;
+    const gap = parseFloat(grid.columnGap) || 0;
+    const box = parent.getBoundingClientRect();
+    const at = anchor.getBoundingClientRect();
+    const rtl = grid.direction === 'rtl';
+    const inset = rtl
+      ? box.right - parseFloat(grid.borderRightWidth) - parseFloat(grid.paddingRight) - at.right
+      : at.left - box.left - parseFloat(grid.borderLeftWidth) - parseFloat(grid.paddingLeft);
+    let x = 0;
+    let start = 0;
+    let end = 0;
+    tracks.forEach((size, i) => {
+      if (Math.abs(x - inset) < 1.5) start = i + 1;
+      x += size;
+      if (Math.abs(x - (inset + at.width)) < 1.5) end = i + 2;
+      x += gap;
+    });
+    host.style.gridColumn = start > 0 && end > start ? `${start} / ${end}` : '1 / -1';
+  } catch {
+    /* placement is cosmetic: never let it break mounting */
+  }
 }
 
 /** Light or dark, following the page: its background if it has one, else the system setting. */

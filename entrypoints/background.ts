@@ -1,13 +1,14 @@
 import { browser, type Browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { CorrectionService } from '../model/correction-service';
-import { engineModelConfig } from '../model/config';
+import { engineModelConfig, presetFromSettings } from '../model/config';
 import { PortHostClient, type EngineHostConnection, type PortLike } from '../model/host-client';
 import { RemoteEngine } from '../model/remote-engine';
 import { backgroundMessaging, contentMessaging } from '../utils/messaging';
 import { CORRECTION_PORT, ENGINE_HOST_PORT } from '../utils/protocol';
-import { loadSettings, remoteApiKeyItem } from '../utils/settings';
-import { clearModelCache, modelCacheUsage } from '../utils/model-cache';
+import { loadSettings, modelApprovalKey, remoteApiKeyItem, updateSettings } from '../utils/settings';
+import type { CorrectionUpdate } from '../utils/protocol';
+import { clearModelCache, MODEL_CACHE_NAME, modelCacheUsage } from '../utils/model-cache';
 
 export default defineBackground({
   type: 'module',
@@ -27,6 +28,8 @@ export default defineBackground({
         return { model: engineModelConfig(settings, await remoteApiKeyItem.getValue()), maxNewTokens: settings.maxNewTokens };
       },
       isVisible: (tabId) => visibleTabs.has(tabId),
+      consentNeeded,
+      approve: (consent) => approveModel(consent.host, consent.repo),
     });
 
     // The tab a person looks at goes first in the queue.
@@ -57,6 +60,11 @@ export default defineBackground({
 
     registerUiHandlers(service, host);
     registerCommands();
+    browser.runtime.onInstalled.addListener(({ reason }) => {
+      // First run: explain, and offer the download (never start it unasked). The demo build has
+      // its tiny model ready, so `npm start` opens straight on the chat page.
+      if (reason === 'install' && import.meta.env.MODE !== 'demo') void browser.tabs.create({ url: browser.runtime.getURL('/welcome.html') });
+    });
   },
 });
 
@@ -138,6 +146,8 @@ function registerUiHandlers(service: CorrectionService, host: Promise<EngineHost
     } catch (error) {
       return { ok: false as const, message: String(error instanceof Error ? error.message : error) };
     }
+    // Pressing Download is the agreement to download.
+    if (model.engine === 'local') await approveModel(model.host, model.repo);
     // Loading is a correction of an empty answer: the host loads the model and returns at once.
     void (await host).run(`preload:${Date.now()}`, { question: '', answer: '', model, maxNewTokens: 1 }, () => undefined);
     return { ok: true as const };
@@ -196,6 +206,39 @@ async function setCustomSite(origin: string, enabled: boolean): Promise<{ ok: bo
     { id, matches: [pattern], js: ['content-scripts/content.js'], runAt: 'document_idle', persistAcrossSessions: true },
   ]);
   return { ok: true };
+}
+
+/**
+ * Nothing is downloaded without the person knowing: a local model that was never approved (and
+ * is not already in the cache) makes the panel ask first, with the download size.
+ */
+async function consentNeeded(): Promise<Extract<CorrectionUpdate, { kind: 'consent' }> | null> {
+  const settings = await loadSettings();
+  if (settings.engine !== 'local') return null;
+  let model;
+  try {
+    model = engineModelConfig(settings, '');
+  } catch {
+    return null; // the job itself reports the unusable settings
+  }
+  if (model.engine !== 'local' || settings.approvedModels.includes(modelApprovalKey(model.host, model.repo))) return null;
+  if (await isCached(model.host, model.repo)) return null;
+  const preset = presetFromSettings(settings);
+  return { kind: 'consent', model: preset.label.replace(/ — .*/, ''), repo: model.repo, host: model.host, bytes: preset.downloadBytes };
+}
+
+async function approveModel(host: string, repo: string): Promise<void> {
+  const key = modelApprovalKey(host, repo);
+  await updateSettings((current) => {
+    if (!current.approvedModels.includes(key)) current.approvedModels = [...current.approvedModels, key];
+  });
+}
+
+async function isCached(host: string, repo: string): Promise<boolean> {
+  if (!(await caches.has(MODEL_CACHE_NAME))) return false;
+  const prefix = `${host.replace(/\/?$/, '/')}${repo}/resolve/`;
+  const keys = await (await caches.open(MODEL_CACHE_NAME)).keys();
+  return keys.some((request) => request.url.startsWith(prefix) && request.url.endsWith('.onnx'));
 }
 
 async function realignInTab(tabId: number): Promise<{ ok: boolean; message?: string }> {

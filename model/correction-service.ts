@@ -1,4 +1,4 @@
-import { parseCorrectionClientMessage, type CorrectionUpdate, type EngineJob } from '../utils/protocol';
+import { MAX_ANSWER_CHARS, parseCorrectionClientMessage, type CorrectionUpdate, type EngineJob } from '../utils/protocol';
 import type { EngineHostConnection, PortLike } from './host-client';
 import { CorrectionQueue } from './queue';
 
@@ -18,6 +18,10 @@ export interface CorrectionServiceOptions {
   jobSettings: () => Promise<Pick<EngineJob, 'model' | 'maxNewTokens'>>;
   isVisible: (tabId: number) => boolean;
   maxWaiting?: number;
+  /** The download the person has not agreed to yet, or null (remote engine, approved, demo). */
+  consentNeeded?: () => Promise<Extract<CorrectionUpdate, { kind: 'consent' }> | null>;
+  /** Records the agreement for the model a consent update named. */
+  approve?: (consent: Extract<CorrectionUpdate, { kind: 'consent' }>) => Promise<void>;
 }
 
 /**
@@ -46,6 +50,7 @@ export class CorrectionService {
   /** Wires one port from a content script; `tabId` comes from the port's verified sender. */
   handlePort(port: PortLike, tabId: number): void {
     let request: Request | null = null;
+    let pendingConsent: Extract<CorrectionUpdate, { kind: 'consent' }> | null = null;
     port.onMessage.addListener((raw) => {
       const message = parseCorrectionClientMessage(raw);
       if (!message) {
@@ -54,6 +59,14 @@ export class CorrectionService {
       }
       if (message.type === 'cancel') {
         if (request) this.cancel(request);
+        return;
+      }
+      if (message.type === 'approve') {
+        if (!request || !pendingConsent) return;
+        const consent = pendingConsent;
+        const approved = request;
+        pendingConsent = null;
+        void (this.options.approve?.(consent) ?? Promise.resolve()).then(() => this.queue.enqueue(approved));
         return;
       }
       if (request) return; // one request per port
@@ -66,7 +79,23 @@ export class CorrectionService {
         port,
         finished: false,
       };
-      this.queue.enqueue(request);
+      if (message.answer.length > MAX_ANSWER_CHARS) {
+        this.finish(request, {
+          kind: 'error',
+          message: `This answer is too long to correct here (${Math.round(message.answer.length / 1000)} KB; the limit is ${MAX_ANSWER_CHARS / 1000} KB). Select a part of it and press the Realign shortcut.`,
+        });
+        return;
+      }
+      const current = request;
+      void (this.options.consentNeeded?.() ?? Promise.resolve(null)).then((consent) => {
+        if (current.finished) return;
+        if (consent) {
+          pendingConsent = consent;
+          this.send(current, consent);
+        } else {
+          this.queue.enqueue(current);
+        }
+      });
     });
     port.onDisconnect.addListener(() => {
       if (!request) return;

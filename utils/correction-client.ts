@@ -3,6 +3,8 @@ import { CORRECTION_PORT, type CorrectionClientMessage, type CorrectionUpdate } 
 
 export interface CorrectionHandle {
   cancel(): void;
+  /** Agrees to the model download a `consent` update asked about. */
+  approve(): void;
 }
 
 /**
@@ -24,7 +26,7 @@ export function requestCorrection(
     port = browser.runtime.connect({ name: CORRECTION_PORT });
   } catch {
     end({ kind: 'error', message: 'Realign was updated or restarted. Reload the page to use it here.' });
-    return { cancel: () => undefined };
+    return { cancel: () => undefined, approve: () => undefined };
   }
   port.onMessage.addListener((message: unknown) => {
     if (typeof message === 'object' && message !== null && 'kind' in message) end(message as CorrectionUpdate);
@@ -34,6 +36,9 @@ export function requestCorrection(
   );
   port.postMessage({ type: 'start', ...request } satisfies CorrectionClientMessage);
   return {
+    approve() {
+      if (!ended) port.postMessage({ type: 'approve' } satisfies CorrectionClientMessage);
+    },
     cancel() {
       if (ended) return;
       ended = true;

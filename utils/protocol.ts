@@ -10,6 +10,8 @@ export type Device = 'webgpu' | 'wasm' | 'cpu' | 'remote';
 /** What a correction reports while it runs; the panel renders each one. */
 export type CorrectionUpdate =
   | { kind: 'queued'; position: number }
+  /** The model is not downloaded yet and the person has not agreed to it: ask, with the size. */
+  | { kind: 'consent'; model: string; repo: string; host: string; bytes: number }
   | { kind: 'download'; loaded: number; total: number; files: number; filesDone: number }
   | { kind: 'loading'; device: Device; fallbackReason?: string }
   | { kind: 'correcting'; device: Device; remoteHost?: string }
@@ -24,9 +26,17 @@ export const ENGINE_HOST_PORT = 'realign/engine-host';
 /** Content script → background, on a CORRECTION_PORT. */
 export type CorrectionClientMessage =
   | { type: 'start'; site: string; question: string; answer: string }
+  /** The person agreed to download the model the `consent` update named. */
+  | { type: 'approve' }
   | { type: 'cancel' };
 
 export const MAX_TEXT_CHARS = 400_000;
+
+/**
+ * The longest answer Realign corrects in the browser: beyond it, correcting part by part takes
+ * minutes even on a GPU. The person is told to select a part; nothing is lost.
+ */
+export const MAX_ANSWER_CHARS = 60_000;
 
 function isShortString(value: unknown, max = MAX_TEXT_CHARS): value is string {
   return typeof value === 'string' && value.length <= max;
@@ -39,6 +49,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function parseCorrectionClientMessage(value: unknown): CorrectionClientMessage | null {
   if (!isRecord(value)) return null;
   if (value.type === 'cancel') return { type: 'cancel' };
+  if (value.type === 'approve') return { type: 'approve' };
   if (
     value.type === 'start' &&
     isShortString(value.site, 64) &&

@@ -32,6 +32,11 @@ export interface Settings {
   remoteTemplate: string;
   remoteTimeoutSeconds: number;
   sites: Record<string, SiteSettings>;
+  /**
+   * Models the person agreed to download, as `host|repo` (settings v2). Nothing is downloaded
+   * before that: the welcome page, the popup or the panel asks first, with the size.
+   */
+  approvedModels: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -52,6 +57,7 @@ export const DEFAULT_SETTINGS: Settings = {
   remoteTemplate: 'aligner-v1',
   remoteTimeoutSeconds: 30,
   sites: {},
+  approvedModels: [],
 };
 
 /** Where `npm start` serves the committed tiny Aligner, laid out like the hub. */
@@ -69,6 +75,8 @@ export const DEMO_SETTINGS: Partial<Settings> = {
   modelHost: DEMO_HUB_URL,
   maxNewTokens: 128,
   defaultMode: 'auto',
+  // The demo's model is 0.7 MB from a server on this machine: nothing to ask about.
+  approvedModels: [`${DEMO_HUB_URL}|realign/tiny-aligner`],
 };
 
 export const INITIAL_SETTINGS: Settings =
@@ -85,7 +93,7 @@ const isPositive =
   (value): value is number =>
     typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= max;
 
-const CHECKS: { [K in keyof Omit<Settings, 'sites'>]: Check<Settings[K]> } = {
+const CHECKS: { [K in keyof Omit<Settings, 'sites' | 'approvedModels'>]: Check<Settings[K]> } = {
   enabled: isBool,
   defaultMode: isMode,
   presetId: isStr,
@@ -138,14 +146,36 @@ export function normaliseSettings(raw: unknown): { settings: Settings; repaired:
     repaired = true;
   }
   settings.sites = sites;
+  if (Array.isArray(input.approvedModels)) {
+    settings.approvedModels = input.approvedModels.filter((entry): entry is string => isStr(entry)).slice(0, 64);
+  } else if ('approvedModels' in input) {
+    repaired = true;
+  }
   return { settings: settings as unknown as Settings, repaired };
+}
+
+/** Settings v1 (Realign 0.1 before download consent) had no `approvedModels`. */
+export function migrateSettingsV1toV2(old: unknown): unknown {
+  if (typeof old !== 'object' || old === null) return old;
+  const v1 = old as Record<string, unknown>;
+  // People who already used v1 downloaded their model knowingly: keep it working without asking.
+  const host = typeof v1.modelHost === 'string' ? v1.modelHost : DEFAULT_SETTINGS.modelHost;
+  const repo = v1.presetId === 'custom' ? v1.customRepo : v1.presetId === 'qwen2.5-1.5b-instruct' ? 'onnx-community/Qwen2.5-1.5B-Instruct' : 'onnx-community/Qwen2.5-0.5B-Instruct';
+  const kept = Array.isArray(v1.approvedModels) ? v1.approvedModels : [];
+  const inUse = typeof repo === 'string' && repo ? [modelApprovalKey(host, repo)] : [];
+  return { ...v1, approvedModels: [...new Set([...kept, ...inUse])] };
 }
 
 /** Settings live in local storage (never synced: the remote API key sits beside them). */
 export const settingsItem = storage.defineItem<Settings>('local:settings', {
   fallback: INITIAL_SETTINGS,
-  version: 1,
+  version: 2,
+  migrations: { 2: migrateSettingsV1toV2 },
 });
+
+export function modelApprovalKey(host: string, repo: string): string {
+  return `${host.replace(/\/?$/, '/')}|${repo}`;
+}
 
 /** The remote server's API key: local only, never synced, never logged, never sent to a page. */
 export const remoteApiKeyItem = storage.defineItem<string>('local:remoteApiKey', { fallback: '' });

@@ -141,3 +141,48 @@ describe('options page', () => {
     await options.close();
   });
 });
+
+describe('first run and download consent', () => {
+  test('a model never approved is not downloaded: the panel asks, and only "Download and correct" fetches it', async () => {
+    await setSettings(browser.worker, { approvedModels: [], customRepo: 'realign/tiny-aligner' });
+    await browser.worker.evaluate(async () => {
+      const api = (globalThis as unknown as { chrome: { offscreen: { hasDocument(): Promise<boolean>; closeDocument(): Promise<void> } } }).chrome;
+      if (await api.offscreen.hasDocument()) await api.offscreen.closeDocument();
+      await caches.delete('transformers-cache');
+    });
+    const before = hub.requests.length;
+    const page = await demoWithAnswer();
+    const panel = page.locator('realign-panel').first();
+    await expect.poll(() => panel.getAttribute('data-phase'), { timeout: 30_000 }).toBe('consent');
+    expect(await page.locator('realign-panel [data-testid="realign-status"]').textContent()).toMatch(/needs to download its model once: .*from 127\.0\.0\.1:\d+/);
+    await page.waitForTimeout(1000);
+    expect(hub.requests.slice(before).filter((request) => request.url.includes('/resolve/'))).toEqual([]);
+    await page.locator('realign-panel [data-action="approve"]').click();
+    await expect.poll(() => panel.getAttribute('data-phase'), { timeout: 60_000 }).toBe('done');
+    expect(hub.requests.slice(before).some((request) => request.url.endsWith('/onnx/model.onnx'))).toBe(true);
+    // Agreed once: the next answer needs no question.
+    await page.evaluate(() => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('Is it fun?', 'It is never fun.', { chunkMs: 15 }));
+    await expect.poll(() => page.locator('realign-panel').last().getAttribute('data-phase'), { timeout: 60_000 }).toBe('done');
+    await page.close();
+  });
+
+  test('the welcome page names the model and its source, and downloads only when asked', async () => {
+    await setSettings(browser.worker, { approvedModels: [] });
+    await browser.worker.evaluate(async () => {
+      const api = (globalThis as unknown as { chrome: { offscreen: { hasDocument(): Promise<boolean>; closeDocument(): Promise<void> } } }).chrome;
+      if (await api.offscreen.hasDocument()) await api.offscreen.closeDocument();
+    });
+    const welcome = await browser.context.newPage();
+    await welcome.goto(`chrome-extension://${browser.extensionId}/welcome.html`);
+    expect(await welcome.locator('[data-testid="welcome-model"]').textContent()).toMatch(/realign\/tiny-aligner.*downloaded once from 127\.0\.0\.1:\d+/);
+    expect(await welcome.locator('[data-testid="welcome-status"]').count()).toBe(0);
+    await welcome.locator('[data-action="download"]').click();
+    await expect.poll(() => welcome.locator('[data-testid="welcome-status"]').textContent(), { timeout: 60_000 }).toMatch(/ready/);
+    const stored = await browser.worker.evaluate(async () => {
+      const api = (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<{ settings: { approvedModels: string[] } }> } } } }).chrome;
+      return (await api.storage.local.get('settings')).settings.approvedModels;
+    });
+    expect(stored).toEqual([`${hub.url}/|realign/tiny-aligner`]);
+    await welcome.close();
+  });
+});

@@ -52,7 +52,8 @@ export async function setSettings(worker: Worker, patch: Record<string, unknown>
   await worker.evaluate(async (change) => {
     const api = (globalThis as unknown as { chrome: ChromeLike }).chrome;
     const { settings } = await api.storage.local.get('settings');
-    await api.storage.local.set({ settings: { ...((settings as object) ?? {}), ...change } });
+    // `settings$` is WXT's version record: these are current (v2) settings, not ones to migrate.
+    await api.storage.local.set({ settings: { ...((settings as object) ?? {}), ...change }, settings$: { v: 2 } });
   }, patch);
 }
 
@@ -65,6 +66,8 @@ export function tinyAlignerSettings(hubUrl: string, extra: Record<string, unknow
     modelHost: `${hubUrl}/`,
     maxNewTokens: 128,
     defaultMode: 'auto',
+    // The person already agreed to these downloads (the consent flow has its own test).
+    approvedModels: [`${hubUrl}/|realign/tiny-aligner`, `${hubUrl}/|realign/tiny-aligner-copy`],
     ...extra,
   };
 }

@@ -121,4 +121,37 @@ describe('CorrectionService', () => {
     await tick();
     expect(a.sent.at(-1)).toEqual({ kind: 'error', message: 'No server address is set.' });
   });
+
+  test('a model never approved: the person is asked first (with the size), and only Download starts it', async () => {
+    const { host, jobs } = fakeHost();
+    const approved: string[] = [];
+    const service = new CorrectionService({
+      host,
+      jobSettings: settings,
+      isVisible: () => false,
+      consentNeeded: async () => (approved.length ? null : { kind: 'consent', model: 'Qwen2.5 0.5B Instruct', repo: 'a/b', host: 'https://huggingface.co/', bytes: 483e6 }),
+      approve: async (consent) => void approved.push(consent.repo),
+    });
+    const a = fakePort();
+    service.handlePort(a.port, 1);
+    a.send({ type: 'start', site: 'demo', question: '', answer: 'x' });
+    await tick();
+    expect(a.sent).toEqual([{ kind: 'consent', model: 'Qwen2.5 0.5B Instruct', repo: 'a/b', host: 'https://huggingface.co/', bytes: 483e6 }]);
+    expect(jobs).toEqual([]);
+    a.send({ type: 'approve' });
+    await tick();
+    await tick();
+    expect(approved).toEqual(['a/b']);
+    expect(jobs.map((job) => job.job.answer)).toEqual(['x']);
+  });
+
+  test('an answer over the size limit is refused with a message saying what to do', () => {
+    const { host, jobs } = fakeHost();
+    const service = new CorrectionService({ host, jobSettings: settings, isVisible: () => false });
+    const a = fakePort();
+    service.handlePort(a.port, 1);
+    a.send({ type: 'start', site: 'demo', question: '', answer: 'word '.repeat(40_000) });
+    expect(a.sent).toEqual([{ kind: 'error', message: expect.stringMatching(/too long to correct here \(200 KB; the limit is 60 KB\)\. Select a part/) }]);
+    expect(jobs).toEqual([]);
+  });
 });

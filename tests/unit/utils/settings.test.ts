@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { DEFAULT_SETTINGS, loadSettings, normaliseSettings, settingsItem, settingsNoticeItem, siteEnabled, siteMode, updateSettings } from '../../../utils/settings';
+import { DEFAULT_SETTINGS, loadSettings, migrateSettingsV1toV2, normaliseSettings, settingsItem, settingsNoticeItem, siteEnabled, siteMode, updateSettings } from '../../../utils/settings';
 
 beforeEach(() => fakeBrowser.reset());
 
@@ -55,5 +55,24 @@ describe('settings', () => {
     await updateSettings((current) => void (current.enabled = false));
     unwatch();
     expect(seen).toEqual([false]);
+  });
+
+  test('settings stored by v1 (before download consent) migrate to v2, keeping the model already in use approved', async () => {
+    await fakeBrowser.storage.local.set({
+      settings: { enabled: true, presetId: 'custom', customRepo: 'me/my-aligner', modelHost: 'https://mirror.example/', maxNewTokens: 256, sites: {} },
+      settings$: { v: 1 },
+    });
+    // What the background does on start after an update (WXT runs an item's migrations then).
+    await settingsItem.migrate();
+    const settings = await loadSettings();
+    expect(settings.approvedModels).toEqual(['https://mirror.example/|me/my-aligner']);
+    expect(settings.maxNewTokens).toBe(256);
+    expect(((await fakeBrowser.storage.local.get('settings$')) as { settings$: { v: number } }).settings$.v).toBe(2);
+  });
+
+  test('v1 with the default preset migrates to the default model approved on the hub', () => {
+    expect(migrateSettingsV1toV2({ presetId: 'qwen2.5-0.5b-instruct' })).toMatchObject({
+      approvedModels: ['https://huggingface.co/|onnx-community/Qwen2.5-0.5B-Instruct'],
+    });
   });
 });
