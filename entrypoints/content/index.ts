@@ -51,7 +51,8 @@ export default defineContentScript({
     const start = () => {
       if (watcher || !siteEnabled(settings, site) || !adapter) return;
       watcher = watchAnswers({
-        onFinished: (exchange) => showPanel(exchange, siteMode(settings, site) === 'auto'),
+        // One task per panel: many answers finishing together never make one long task.
+        onFinished: (exchange) => void setTimeout(() => showPanel(exchange, siteMode(settings, site) === 'auto'), 0),
         onHealth: (report) => {
           health = report.status;
         },
