@@ -295,7 +295,22 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
       if (!touchedOverflow) {
         for (const record of records) {
           touched.push(record.target);
-          if (record.type === 'attributes') signalFlip = true;
+          if (record.type === 'attributes') {
+            signalFlip = true;
+            // A streaming attribute that changes value (true → false) on an element that was
+            // already on the page is a live answer finishing, even when the throttled signal
+            // check never saw it as "true" (a short answer streamed within one throttle window).
+            // An element inserted and flipped in the same task is an old answer being rendered.
+            const target = record.target as Element;
+            if (
+              baselineMode &&
+              record.oldValue !== null &&
+              record.oldValue !== target.getAttribute(record.attributeName ?? '') &&
+              !records.some((r) => r.type === 'childList' && [...r.addedNodes].some((n) => n === target || n.contains(target)))
+            ) {
+              streamSeenAt = now;
+            }
+          }
         }
         if (touched.length > MAX_TOUCHED) {
           touched = [];
@@ -317,7 +332,7 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
     childList: true,
     subtree: true,
     characterData: true,
-    ...(attributeFilter.length > 0 ? { attributes: true, attributeFilter } : {}),
+    ...(attributeFilter.length > 0 ? { attributes: true, attributeOldValue: true, attributeFilter } : {}),
   });
 
   const onNavigate = (): void => guarded(() => schedule(Date.now()));
