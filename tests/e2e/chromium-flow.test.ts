@@ -1,0 +1,117 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chromium, type Page } from 'playwright-core';
+import { startHubServer, type HubServer } from '../support/hub-server';
+import { CHROME_DEMO_BUILD, CHROMIUM, launchWithExtension, setSettings, tinyAlignerSettings, type ExtensionBrowser } from '../support/chromium';
+
+let hub: HubServer;
+let browser: ExtensionBrowser;
+type DemoWindow = { demoChat: { ask(q: string, a: string, o: object): Promise<void>; regenerate(a?: string, o?: object): Promise<void> } };
+
+beforeAll(async () => {
+  hub = await startHubServer({ repos: { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' }, pages: 'tests/fixtures/sites' });
+  browser = await launchWithExtension({ webgpu: false });
+  await setSettings(browser.worker, tinyAlignerSettings(hub.url));
+});
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+});
+
+async function demo(): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(`${hub.url}/pages/demo.html`);
+  await page.waitForSelector('html[data-realign-active]');
+  // Count every panel ever mounted (the page's view of our work: one panel per report).
+  await page.evaluate(() => {
+    const w = window as unknown as { __mounted: number };
+    w.__mounted = 0;
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) if (node.nodeName === 'REALIGN-PANEL') w.__mounted += 1;
+    }).observe(document.body, { subtree: true, childList: true });
+  });
+  return page;
+}
+const mounted = (page: Page) => page.evaluate(() => (window as unknown as { __mounted: number }).__mounted);
+const phase = (page: Page) => page.locator('realign-panel').last().getAttribute('data-phase');
+
+describe('the answer watcher in a real page', () => {
+  test('exactly one correction per finished answer, none while streaming, one more after a regenerate', async () => {
+    const page = await demo();
+    const streaming = page.evaluate(() => (window as unknown as DemoWindow).demoChat.ask('How is the weather?', 'The weather is bad today. It is never fun. The plan is bad today.', { chunkMs: 150 }));
+    await page.waitForTimeout(600);
+    expect(await page.locator('[data-streaming="true"]').count()).toBe(1);
+    expect(await mounted(page)).toBe(0);
+    await streaming;
+    await expect.poll(() => phase(page), { timeout: 60_000 }).toBe('done');
+    await page.waitForTimeout(2000);
+    expect(await mounted(page)).toBe(1);
+    await page.evaluate(() => (window as unknown as DemoWindow).demoChat.regenerate('It is never fun.', { chunkMs: 30 }));
+    await expect.poll(() => mounted(page), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => phase(page), { timeout: 60_000 }).toBe('done');
+    await page.waitForTimeout(2000);
+    expect(await mounted(page)).toBe(2);
+    expect(await page.locator('realign-panel').count()).toBe(1);
+    await page.close();
+  });
+});
+
+describe('engine host', () => {
+  test('two tabs asking at once are both served, in order', async () => {
+    const first = await demo();
+    const second = await demo();
+    await Promise.all([
+      first.evaluate(() => void (window as unknown as DemoWindow).demoChat.ask('How is the weather?', 'The weather is bad today.', { chunkMs: 10 })),
+      second.evaluate(() => void (window as unknown as DemoWindow).demoChat.ask('Is it fun?', 'It is never fun.', { chunkMs: 10 })),
+    ]);
+    await expect.poll(() => phase(first), { timeout: 60_000 }).toBe('done');
+    await expect.poll(() => phase(second), { timeout: 60_000 }).toBe('done');
+    await second.locator('realign-panel [data-view="corrected"]').click();
+    expect((await second.locator('realign-panel [data-testid="realign-corrected"]').textContent())?.trim()).toBe('It is always fun.');
+    await first.close();
+    await second.close();
+  });
+
+  test('the engine page closed mid-generation: the request fails with a message, and the next one works', async () => {
+    await setSettings(browser.worker, { customContextLength: 72 });
+    const page = await demo();
+    const long = Array.from({ length: 40 }, () => 'The weather is bad today.').join('\n\n');
+    await page.evaluate((a) => void (window as unknown as DemoWindow).demoChat.ask('How is the weather?', a, { chunkMs: 5, chunkWords: 50 }), long);
+    await expect.poll(() => phase(page), { timeout: 60_000 }).toBe('correcting');
+    await browser.worker.evaluate(async () => {
+      await (globalThis as unknown as { chrome: { offscreen: { closeDocument(): Promise<void> } } }).chrome.offscreen.closeDocument();
+    });
+    await expect.poll(() => page.locator('realign-panel [data-testid="realign-status"]').last().textContent(), { timeout: 30_000 }).toMatch(/engine closed unexpectedly\. Press Retry/);
+    await setSettings(browser.worker, { customContextLength: 512 });
+    await page.evaluate(() => void (window as unknown as DemoWindow).demoChat.ask('Is it fun?', 'It is never fun.', { chunkMs: 10 }));
+    await expect.poll(() => phase(page), { timeout: 60_000 }).toBe('done');
+    await page.close();
+  });
+});
+
+test('settings survive a browser restart', async () => {
+  const profile = mkdtempSync(join(tmpdir(), 'realign-profile-'));
+  const launch = () =>
+    chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless=new', `--disable-extensions-except=${CHROME_DEMO_BUILD}`, `--load-extension=${CHROME_DEMO_BUILD}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-sandbox'],
+    });
+  let context = await launch();
+  let worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  const id = new URL(worker.url()).host;
+  const options = await context.newPage();
+  await options.goto(`chrome-extension://${id}/options.html`);
+  await options.locator('[data-testid="options-max-tokens"]').fill('321');
+  await options.locator('[data-testid="options-max-tokens"]').blur();
+  await expect.poll(() => options.locator('.rl-saved').textContent()).toBe('Saved.');
+  await context.close();
+  context = await launch();
+  worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  const page = await context.newPage();
+  await page.goto(`chrome-extension://${id}/options.html`);
+  await expect.poll(() => page.locator('[data-testid="options-max-tokens"]').inputValue()).toBe('321');
+  await context.close();
+});
