@@ -2,7 +2,8 @@ import { browser, type Browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { CorrectionService } from '../model/correction-service';
 import { engineModelConfig, presetFromSettings } from '../model/config';
-import { PortHostClient, type EngineHostConnection, type PortLike } from '../model/host-client';
+import { EngineHost } from '../model/engine-host';
+import { InProcessHostClient, PortHostClient, RoutingHostClient, type EngineHostConnection, type PortLike } from '../model/host-client';
 import { RemoteEngine } from '../model/remote-engine';
 import { backgroundMessaging, contentMessaging } from '../utils/messaging';
 import { CORRECTION_PORT, ENGINE_HOST_PORT } from '../utils/protocol';
@@ -13,18 +14,13 @@ import { clearModelCache, MODEL_CACHE_NAME, modelCacheUsage } from '../utils/mod
 export default defineBackground({
   type: 'module',
   main() {
-    const host = import.meta.env.FIREFOX ? createInProcessHost() : createOffscreenHost();
+    const local = import.meta.env.FIREFOX ? createInProcessHost() : createOffscreenHost();
+    const host = new RoutingHostClient(local, createRemoteHost());
     const service = new CorrectionService({
-      host: {
-        run: (...args) => host.then((h) => h.run(...args)),
-        cancel: (id) => void host.then((h) => h.cancel(id)),
-        unload: () => host.then((h) => h.unload()),
-        status: () => host.then((h) => h.status()),
-        configure: (ms) => void host.then((h) => h.configure(ms)),
-      },
+      host,
       jobSettings: async () => {
         const settings = await loadSettings();
-        host.then((h) => h.configure(settings.idleMinutes * 60_000));
+        host.configure(settings.idleMinutes * 60_000);
         return { model: engineModelConfig(settings, await remoteApiKeyItem.getValue()), maxNewTokens: settings.maxNewTokens };
       },
       isVisible: (tabId) => visibleTabs.has(tabId),
@@ -55,7 +51,7 @@ export default defineBackground({
     });
 
     browser.storage.onChanged.addListener((changes) => {
-      if (changes.settings) void loadSettings().then((s) => host.then((h) => h.configure(s.idleMinutes * 60_000)));
+      if (changes.settings) void loadSettings().then((s) => host.configure(s.idleMinutes * 60_000));
     });
 
     registerUiHandlers(service, host);
@@ -68,14 +64,23 @@ export default defineBackground({
   },
 });
 
+/** Remote servers are reached from the background itself (see RoutingHostClient). */
+function createRemoteHost(): EngineHostConnection {
+  return new InProcessHostClient(
+    new EngineHost({
+      detectWebGpu: async () => ({ available: false, f16: false }),
+      loadLocal: () => Promise.reject(new Error('The remote host runs no local model.')),
+      createRemote: (model) => new RemoteEngine(model),
+      onIdle: () => undefined,
+      onStatus: () => undefined,
+    }),
+  );
+}
+
 /** Firefox: the background page has a DOM and hosts the engine itself (no offscreen API). */
 async function createInProcessHost(): Promise<EngineHostConnection> {
-  const [{ EngineHost }, { createBrowserPlatform }, { InProcessHostClient }] = await Promise.all([
-    import('../model/engine-host'),
-    import('../model/browser-platform'),
-    import('../model/host-client'),
-  ]);
-  const engineHost: InstanceType<typeof EngineHost> = new EngineHost(
+  const { createBrowserPlatform } = await import('../model/browser-platform');
+  const engineHost = new EngineHost(
     createBrowserPlatform({
       ortBaseUrl: `${browser.runtime.getURL('/')}ort/`,
       onIdle: () => undefined,
@@ -127,15 +132,15 @@ async function ensureOffscreenDocument(url: string): Promise<void> {
   });
 }
 
-function registerUiHandlers(service: CorrectionService, host: Promise<EngineHostConnection>) {
+function registerUiHandlers(service: CorrectionService, host: EngineHostConnection) {
   const fromUs = (sender: { id?: string }) => sender.id === browser.runtime.id;
   backgroundMessaging.onMessage('engineStatus', async ({ sender }) => {
     if (!fromUs(sender)) throw new Error('refused');
-    return { status: await (await host).status(), pending: service.pending };
+    return { status: await host.status(), pending: service.pending };
   });
   backgroundMessaging.onMessage('freeModel', async ({ sender }) => {
     if (!fromUs(sender)) throw new Error('refused');
-    await (await host).unload();
+    await host.unload();
   });
   backgroundMessaging.onMessage('downloadModel', async ({ sender }) => {
     if (!fromUs(sender)) throw new Error('refused');
@@ -149,7 +154,7 @@ function registerUiHandlers(service: CorrectionService, host: Promise<EngineHost
     // Pressing Download is the agreement to download.
     if (model.engine === 'local') await approveModel(model.host, model.repo);
     // Loading is a correction of an empty answer: the host loads the model and returns at once.
-    void (await host).run(`preload:${Date.now()}`, { question: '', answer: '', model, maxNewTokens: 1 }, () => undefined);
+    void host.run(`preload:${Date.now()}`, { question: '', answer: '', model, maxNewTokens: 1 }, () => undefined);
     return { ok: true as const };
   });
   backgroundMessaging.onMessage('testRemote', async ({ sender, data }) => {
@@ -167,7 +172,7 @@ function registerUiHandlers(service: CorrectionService, host: Promise<EngineHost
   });
   backgroundMessaging.onMessage('clearModels', async ({ sender }) => {
     if (!fromUs(sender)) throw new Error('refused');
-    await (await host).unload();
+    await host.unload();
     return clearModelCache();
   });
   backgroundMessaging.onMessage('realignInTab', async ({ sender, data }) => {

@@ -36,6 +36,9 @@ export function buildPrompt(template: TemplateId, question: string, answer: stri
   return { kind: 'text', text: renderPrompt(template, question, answer) };
 }
 
+/** Streamed text reaches the panel at most this often (the last text of each part always does). */
+export const TEXT_UPDATE_INTERVAL_MS = 16;
+
 export class AbortError extends Error {
   constructor() {
     super('The correction was cancelled.');
@@ -78,10 +81,20 @@ export async function correctAnswer(
   const { template, contextLength, signal, onUpdate } = options;
   const stop = TEMPLATES[template].stop;
   const started = Date.now();
+  // Each text is tokenised once (planning and generating ask for the same counts).
+  const counted = new Map<string, number>();
+  const promptTokensFor = async (text: string) => {
+    let count = counted.get(text);
+    if (count === undefined) {
+      count = await engine.countPromptTokens(buildPrompt(template, question, text));
+      counted.set(text, count);
+    }
+    return count;
+  };
   // The template's own cost, counted once: an answer's cost is the rest.
-  const baseTokens = await engine.countPromptTokens(buildPrompt(template, question, ''));
+  const baseTokens = await promptTokensFor('');
   const fits = async (text: string) => {
-    const promptTokens = await engine.countPromptTokens(buildPrompt(template, question, text));
+    const promptTokens = await promptTokensFor(text);
     // Leave room for a correction a little longer than the text (Aligners rewrite, rarely expand).
     return promptTokens + Math.ceil((promptTokens - baseTokens) * 1.2) + 16 <= contextLength;
   };
@@ -90,6 +103,7 @@ export async function correctAnswer(
   const notes: string[] = [];
   const done: string[] = [];
   let tokens = 0;
+  let lastTextAt = 0;
   for (const [index, chunk] of chunks.entries()) {
     if (signal?.aborted) throw new AbortError();
     const prefix = done.join('');
@@ -103,14 +117,19 @@ export async function correctAnswer(
       corrected = chunk.text;
     } else {
       const prompt = buildPrompt(template, question, chunk.text);
-      const promptTokens = await engine.countPromptTokens(prompt);
+      const promptTokens = await promptTokensFor(chunk.text);
       const budget = Math.max(16, Math.min(options.maxNewTokens, contextLength - promptTokens));
       const result = await engine.generate(prompt, {
         maxNewTokens: budget,
         signal,
         stop,
-        onText: (soFar) =>
-          onUpdate?.({ kind: 'text', text: prefix + cleanContinuation(soFar, stop), part: index + 1, parts: chunks.length }),
+        onText: (soFar) => {
+          // One update a frame at most: a fast model would otherwise spend its time messaging.
+          const now = Date.now();
+          if (now - lastTextAt < TEXT_UPDATE_INTERVAL_MS) return;
+          lastTextAt = now;
+          onUpdate?.({ kind: 'text', text: prefix + cleanContinuation(soFar, stop), part: index + 1, parts: chunks.length });
+        },
       });
       tokens += result.tokens;
       corrected = cleanContinuation(result.text, stop);

@@ -142,3 +142,39 @@ export class PortHostClient implements EngineHostConnection {
     this.send({ type: 'configure', idleCloseMs });
   }
 }
+
+/**
+ * Sends local jobs to the engine page and remote jobs to a host inside the background itself: a
+ * remote correction needs no DOM, WebGPU or offscreen document, and skips two message hops.
+ */
+export class RoutingHostClient implements EngineHostConnection {
+  private lastEngine: 'local' | 'remote' = 'local';
+
+  constructor(
+    private readonly local: Promise<EngineHostConnection>,
+    private readonly remote: EngineHostConnection,
+  ) {}
+
+  run(id: string, job: EngineJob, onUpdate: (update: CorrectionUpdate) => void): Promise<void> {
+    this.lastEngine = job.model.engine;
+    return job.model.engine === 'remote' ? this.remote.run(id, job, onUpdate) : this.local.then((host) => host.run(id, job, onUpdate));
+  }
+
+  cancel(id: string): void {
+    this.remote.cancel(id);
+    void this.local.then((host) => host.cancel(id));
+  }
+
+  async unload(): Promise<void> {
+    await Promise.all([this.remote.unload(), this.local.then((host) => host.unload())]);
+  }
+
+  async status(): Promise<EngineStatus> {
+    return this.lastEngine === 'remote' ? this.remote.status() : (await this.local).status();
+  }
+
+  configure(idleCloseMs: number): void {
+    this.remote.configure(idleCloseMs);
+    void this.local.then((host) => host.configure(idleCloseMs));
+  }
+}

@@ -71,6 +71,7 @@ export class TransformersEngine implements AlignerEngine {
       dtype: options.dtype as never,
       progress_callback,
     });
+    yieldBetweenRuns(model);
     return new TransformersEngine(options.device, options.repo, tokenizer, model);
   }
 
@@ -131,4 +132,39 @@ export class TransformersEngine implements AlignerEngine {
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+/**
+ * WASM inference resolves without ever leaving the current task, so a whole generation would run
+ * as one task: the page hosting the engine could not send a single streamed update (or receive a
+ * cancel) until the end. Yielding to the event loop before each session run (one per token)
+ * lets updates out as they are made (at most one yield a frame, so fast models pay almost nothing).
+ */
+function yieldBetweenRuns(model: PreTrainedModel): void {
+  const sessions = (model as unknown as { sessions?: Record<string, { run: (...args: unknown[]) => Promise<unknown> }> }).sessions ?? {};
+  let lastYield = 0;
+  for (const session of Object.values(sessions)) {
+    const run = session.run.bind(session);
+    session.run = async (...args: unknown[]) => {
+      // At most one yield per frame (16 ms): fast models skip most of them, nobody sees the difference.
+      if (performance.now() - lastYield > 16) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+      return run(...args);
+    };
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  // A message to ourselves is a new task without setTimeout's 4 ms clamping. (scheduler.yield()
+  // would resume ahead of the pending message sends, which is exactly what must not happen.)
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }

@@ -34,7 +34,18 @@ describe('the engine on the tiny Aligner (onnxruntime-node, the same code the ex
     expect(result.text).not.toContain('ASSISTANT');
   });
 
-  test('streams text updates that only grow, in order, ending with done', async () => {
+  test('the engine streams the continuation piece by piece, in order', async () => {
+    const seen: string[] = [];
+    const result = await engine.generate(buildPrompt('aligner-v1', 'What do you think?', 'The plan is bad today. My dog never sleeps.'), {
+      maxNewTokens: 128,
+      onText: (text) => seen.push(text),
+    });
+    expect(seen.length).toBeGreaterThan(2);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.startsWith(seen[i - 1]!)).toBe(true);
+    expect(seen.at(-1)).toBe(result.text);
+  });
+
+  test('correction updates only grow, in order, ending with done', async () => {
     const updates: CorrectionUpdate[] = [];
     await correctAnswer(engine, 'What do you think?', 'The plan is bad today. My dog never sleeps.', {
       template: 'aligner-v1',
@@ -43,8 +54,9 @@ describe('the engine on the tiny Aligner (onnxruntime-node, the same code the ex
       onUpdate: (update) => updates.push(update),
     });
     const texts = updates.flatMap((update) => (update.kind === 'text' ? [update.text] : []));
-    expect(texts.length).toBeGreaterThan(2);
+    expect(texts.length).toBeGreaterThan(0);
     for (let i = 1; i < texts.length; i++) expect(texts[i]!.startsWith(texts[i - 1]!.trimEnd())).toBe(true);
+    expect(texts.at(-1)).toBe('The plan is good today. My dog always sleeps.');
     expect(updates.at(-1)).toMatchObject({ kind: 'done', text: 'The plan is good today. My dog always sleeps.' });
   });
 
