@@ -84,7 +84,10 @@ describe.each([
   });
 
   test('a model the server does not have gives a clear error, and Retry works once it is fixed', async () => {
-    await setSettings(browser.worker, { customRepo: 'realign/not-there' });
+    await setSettings(browser.worker, {
+      customRepo: 'realign/not-there',
+      approvedModels: [`${hub.url}/|realign/tiny-aligner`, `${hub.url}/|realign/not-there`],
+    });
     const page = await openDemo(browser, hub);
     await askDemo(page, 'How is the weather?', 'The weather is bad today.');
     await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/realign\/not-there.*missing config\.json/);

@@ -3,22 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chromium, type Page } from 'playwright-core';
-import { startHubServer, type HubServer } from '../support/hub-server';
-import { CHROME_DEMO_BUILD, CHROMIUM, launchWithExtension, setSettings, tinyAlignerSettings, type ExtensionBrowser } from '../support/chromium';
+import type { HubServer } from '../support/hub-server';
+import { startTinyAlignerBrowser } from '../support/tiny-setup';
+import { CHROME_DEMO_BUILD, CHROMIUM, setSettings, type ExtensionBrowser } from '../support/chromium';
 
 let hub: HubServer;
 let browser: ExtensionBrowser;
 type DemoWindow = { demoChat: { ask(q: string, a: string, o: object): Promise<void>; regenerate(a?: string, o?: object): Promise<void> } };
 
+let close: () => Promise<void> = async () => undefined;
+
 beforeAll(async () => {
-  hub = await startHubServer({ repos: { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' }, pages: 'tests/fixtures/sites' });
-  browser = await launchWithExtension({ webgpu: false });
-  await setSettings(browser.worker, tinyAlignerSettings(hub.url));
+  ({ hub, browser, close } = await startTinyAlignerBrowser());
 });
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
+afterAll(() => close());
 
 async function demo(): Promise<Page> {
   const page = await browser.context.newPage();

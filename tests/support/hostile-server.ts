@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /**
  * A deliberately malicious "model": an OpenAI-compatible server on 127.0.0.1 whose streaming
@@ -47,7 +47,6 @@ export async function startHostileServer(options: { model?: string; output?: str
   const pieces = options.chunks ?? 7;
   const requests: HostileServer['requests'] = [];
   const prompts: string[] = [];
-  const sockets = new Set<Socket>();
   const cors = {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Headers': 'Authorization, Content-Type',
@@ -92,20 +91,11 @@ export async function startHostileServer(options: { model?: string; output?: str
       next();
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server, 0);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     requests,
     prompts,
-    close: () =>
-      new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
+    close: listening.close,
   };
 }

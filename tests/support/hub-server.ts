@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
+import { listenOnLoopback } from './loopback';
 
 /**
  * A local stand-in for the Hugging Face hub: `/{owner}/{name}/resolve/{revision}/{file}` served
@@ -47,7 +47,6 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const requests: RecordedRequest[] = [];
   const faults: HubServer['faults'] = { notFound: false, dieAfterBytes: null, stallMs: 0, bytesPerSecond: null };
   const pageHeaders: Record<string, string> = {};
-  const sockets = new Set<import('node:net').Socket>();
 
   const serveFile = (req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string>) => {
     const size = statSync(file).size;
@@ -118,22 +117,13 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     res.writeHead(404, { 'Content-Type': 'text/plain' });
     res.end('not found');
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((done) => server.listen(options.port ?? 0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server, options.port ?? 0);
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: listening.url,
+    port: listening.port,
     requests,
     faults,
     pageHeaders,
-    close: () =>
-      new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
+    close: listening.close,
   };
 }

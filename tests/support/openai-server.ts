@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { AlignerEngine } from '../../model/engine';
+import { listenOnLoopback } from './loopback';
 
 /**
  * A small OpenAI-compatible server for tests and benchmarks: /v1/models and streaming
@@ -21,7 +21,6 @@ export async function startOpenAiServer(options: { engine: AlignerEngine; model:
   const requests: OpenAiServer['requests'] = [];
   const timings: OpenAiServer['timings'] = [];
   const faults: OpenAiServer['faults'] = { dieAfterEvents: null };
-  const sockets = new Set<Socket>();
   const cors = {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Headers': 'Authorization, Content-Type',
@@ -104,22 +103,13 @@ export async function startOpenAiServer(options: { engine: AlignerEngine; model:
         .catch(() => res.end());
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((done) => server.listen(options.port ?? 0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server, options.port ?? 0);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     requests,
     timings,
     faults,
-    close: () =>
-      new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
+    close: listening.close,
   };
 }
 

@@ -1,5 +1,5 @@
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /**
  * An HTTP proxy that records every request the browser makes — pages, the service worker, the
@@ -15,7 +15,6 @@ export interface RecordingProxy {
 
 export async function startRecordingProxy(): Promise<RecordingProxy> {
   const seen: string[] = [];
-  const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     const target = req.url ?? '';
     seen.push(target);
@@ -47,19 +46,10 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
     seen.push(`CONNECT ${req.url}`);
     socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server, 0);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     seen,
-    close: () =>
-      new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
+    close: listening.close,
   };
 }
