@@ -1,15 +1,16 @@
 import { browser, type Browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { CorrectionService } from '../model/correction-service';
-import { engineModelConfig, presetFromSettings } from '../model/config';
+import { engineModelConfig } from '../model/config';
 import { EngineHost } from '../model/engine-host';
 import { InProcessHostClient, PortHostClient, RoutingHostClient, type EngineHostConnection, type PortLike } from '../model/host-client';
 import { RemoteEngine } from '../model/remote-engine';
 import { backgroundMessaging, contentMessaging } from '../utils/messaging';
 import { CORRECTION_PORT, ENGINE_HOST_PORT } from '../utils/protocol';
-import { loadSettings, modelApprovalKey, remoteApiKeyItem, updateSettings } from '../utils/settings';
-import type { CorrectionUpdate } from '../utils/protocol';
-import { clearModelCache, MODEL_CACHE_NAME, modelCacheUsage } from '../utils/model-cache';
+import { loadSettings, remoteApiKeyItem } from '../utils/settings';
+import { clearModelCache, modelCacheUsage } from '../utils/model-cache';
+import { approveModel, consentNeeded } from '../model/consent';
+import { setCustomSite } from '../utils/custom-sites';
 
 export default defineBackground({
   type: 'module',
@@ -185,66 +186,6 @@ function registerUiHandlers(service: CorrectionService, host: EngineHostConnecti
   });
 }
 
-/**
- * A site no adapter knows, enabled by hand: the content script (generic adapter: selection and
- * shortcut) is registered for that origin only, with the permission the person just granted.
- */
-async function setCustomSite(origin: string, enabled: boolean): Promise<{ ok: boolean; message?: string }> {
-  let parsed: URL;
-  try {
-    parsed = new URL(origin);
-  } catch {
-    return { ok: false, message: 'Not a web address.' };
-  }
-  if (!/^https?:$/.test(parsed.protocol)) return { ok: false, message: 'Only http(s) sites can be enabled.' };
-  const id = `realign-site-${parsed.host.replace(/[^a-z0-9.-]/gi, '_')}`;
-  const pattern = `${parsed.protocol}//${parsed.hostname}/*`;
-  await browser.scripting.unregisterContentScripts({ ids: [id] }).catch(() => undefined);
-  if (!enabled) {
-    await browser.permissions.remove({ origins: [pattern] }).catch(() => undefined);
-    return { ok: true };
-  }
-  if (!(await browser.permissions.contains({ origins: [pattern] }))) {
-    return { ok: false, message: `Realign has no permission for ${parsed.host}.` };
-  }
-  await browser.scripting.registerContentScripts([
-    { id, matches: [pattern], js: ['content-scripts/content.js'], runAt: 'document_idle', persistAcrossSessions: true },
-  ]);
-  return { ok: true };
-}
-
-/**
- * Nothing is downloaded without the person knowing: a local model that was never approved (and
- * is not already in the cache) makes the panel ask first, with the download size.
- */
-async function consentNeeded(): Promise<Extract<CorrectionUpdate, { kind: 'consent' }> | null> {
-  const settings = await loadSettings();
-  if (settings.engine !== 'local') return null;
-  let model;
-  try {
-    model = engineModelConfig(settings, '');
-  } catch {
-    return null; // the job itself reports the unusable settings
-  }
-  if (model.engine !== 'local' || settings.approvedModels.includes(modelApprovalKey(model.host, model.repo))) return null;
-  if (await isCached(model.host, model.repo)) return null;
-  const preset = presetFromSettings(settings);
-  return { kind: 'consent', model: preset.label.replace(/ — .*/, ''), repo: model.repo, host: model.host, bytes: preset.downloadBytes };
-}
-
-async function approveModel(host: string, repo: string): Promise<void> {
-  const key = modelApprovalKey(host, repo);
-  await updateSettings((current) => {
-    if (!current.approvedModels.includes(key)) current.approvedModels = [...current.approvedModels, key];
-  });
-}
-
-async function isCached(host: string, repo: string): Promise<boolean> {
-  if (!(await caches.has(MODEL_CACHE_NAME))) return false;
-  const prefix = `${host.replace(/\/?$/, '/')}${repo}/resolve/`;
-  const keys = await (await caches.open(MODEL_CACHE_NAME)).keys();
-  return keys.some((request) => request.url.startsWith(prefix) && request.url.endsWith('.onnx'));
-}
 
 async function realignInTab(tabId: number): Promise<{ ok: boolean; message?: string }> {
   try {

@@ -1,0 +1,38 @@
+import { loadSettings, modelApprovalKey, updateSettings } from '../utils/settings';
+import { MODEL_CACHE_NAME } from '../utils/model-cache';
+import type { CorrectionUpdate } from '../utils/protocol';
+import { engineModelConfig, presetFromSettings } from './config';
+
+/**
+ * Nothing is downloaded without the person knowing: a local model that was never approved (and
+ * is not already in the cache) makes the panel ask first, with the download size.
+ */
+export async function consentNeeded(): Promise<Extract<CorrectionUpdate, { kind: 'consent' }> | null> {
+  const settings = await loadSettings();
+  if (settings.engine !== 'local') return null;
+  let model;
+  try {
+    model = engineModelConfig(settings, '');
+  } catch {
+    return null; // the job itself reports the unusable settings
+  }
+  if (model.engine !== 'local' || settings.approvedModels.includes(modelApprovalKey(model.host, model.repo))) return null;
+  if (await isCached(model.host, model.repo)) return null;
+  const preset = presetFromSettings(settings);
+  return { kind: 'consent', model: preset.label.replace(/ — .*/, ''), repo: model.repo, host: model.host, bytes: preset.downloadBytes };
+}
+
+export async function approveModel(host: string, repo: string): Promise<void> {
+  const key = modelApprovalKey(host, repo);
+  await updateSettings((current) => {
+    if (!current.approvedModels.includes(key)) current.approvedModels = [...current.approvedModels, key];
+  });
+}
+
+async function isCached(host: string, repo: string): Promise<boolean> {
+  if (!(await caches.has(MODEL_CACHE_NAME))) return false;
+  const prefix = `${host.replace(/\/?$/, '/')}${repo}/resolve/`;
+  const keys = await (await caches.open(MODEL_CACHE_NAME)).keys();
+  return keys.some((request) => request.url.startsWith(prefix) && request.url.endsWith('.onnx'));
+}
+
