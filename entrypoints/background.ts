@@ -7,7 +7,7 @@ import { InProcessHostClient, PortHostClient, RoutingHostClient, type EngineHost
 import { RemoteEngine } from '../model/remote-engine';
 import { backgroundMessaging, contentMessaging } from '../utils/messaging';
 import { CORRECTION_PORT, ENGINE_HOST_PORT } from '../utils/protocol';
-import { loadSettings, remoteApiKeyItem } from '../utils/settings';
+import { loadSettings, remoteApiKeyItem, watchedSettings } from '../utils/settings';
 import { clearModelCache, modelCacheUsage } from '../utils/model-cache';
 import { approveModel, consentNeeded } from '../model/consent';
 import { setCustomSite } from '../utils/custom-sites';
@@ -15,17 +15,18 @@ import { setCustomSite } from '../utils/custom-sites';
 export default defineBackground({
   type: 'module',
   main() {
+    const stored = watchedSettings();
     const local = import.meta.env.FIREFOX ? createInProcessHost() : createOffscreenHost();
     const host = new RoutingHostClient(local, createRemoteHost());
     const service = new CorrectionService({
       host,
       jobSettings: async () => {
-        const settings = await loadSettings();
+        const settings = await stored.settings();
         host.configure(settings.idleMinutes * 60_000);
-        return { model: engineModelConfig(settings, await remoteApiKeyItem.getValue()), maxNewTokens: settings.maxNewTokens };
+        return { model: engineModelConfig(settings, await stored.apiKey()), maxNewTokens: settings.maxNewTokens };
       },
       isVisible: (tabId) => visibleTabs.has(tabId),
-      consentNeeded,
+      consentNeeded: async () => consentNeeded(await stored.settings()),
       approve: (consent) => approveModel(consent.host, consent.repo),
     });
 
@@ -52,7 +53,7 @@ export default defineBackground({
     });
 
     browser.storage.onChanged.addListener((changes) => {
-      if (changes.settings) void loadSettings().then((s) => host.configure(s.idleMinutes * 60_000));
+      if (changes.settings) void stored.settings().then((s) => host.configure(s.idleMinutes * 60_000));
     });
 
     registerUiHandlers(service, host);

@@ -1,4 +1,4 @@
-import { loadSettings, modelApprovalKey, updateSettings } from '../utils/settings';
+import { modelApprovalKey, updateSettings, type Settings } from '../utils/settings';
 import { MODEL_CACHE_NAME } from '../utils/model-cache';
 import type { CorrectionUpdate } from '../utils/protocol';
 import { engineModelConfig, presetFromSettings } from './config';
@@ -7,8 +7,7 @@ import { engineModelConfig, presetFromSettings } from './config';
  * Nothing is downloaded without the person knowing: a local model that was never approved (and
  * is not already in the cache) makes the panel ask first, with the download size.
  */
-export async function consentNeeded(): Promise<Extract<CorrectionUpdate, { kind: 'consent' }> | null> {
-  const settings = await loadSettings();
+export async function consentNeeded(settings: Settings): Promise<Extract<CorrectionUpdate, { kind: 'consent' }> | null> {
   if (settings.engine !== 'local') return null;
   let model;
   try {

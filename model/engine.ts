@@ -104,6 +104,8 @@ export async function correctAnswer(
   const done: string[] = [];
   let tokens = 0;
   let lastTextAt = 0;
+  // Decoding time, measured where the tokens are made: from each part's first text to its end.
+  let decodeMs = 0;
   for (const [index, chunk] of chunks.entries()) {
     if (signal?.aborted) throw new AbortError();
     const prefix = done.join('');
@@ -118,12 +120,14 @@ export async function correctAnswer(
     } else {
       const prompt = buildPrompt(template, question, chunk.text);
       const promptTokens = await promptTokensFor(chunk.text);
+      let partFirstText: number | undefined;
       const budget = Math.max(16, Math.min(options.maxNewTokens, contextLength - promptTokens));
       const result = await engine.generate(prompt, {
         maxNewTokens: budget,
         signal,
         stop,
         onText: (soFar) => {
+          partFirstText ??= performance.now();
           // One update a frame at most: a fast model would otherwise spend its time messaging.
           const now = Date.now();
           if (now - lastTextAt < TEXT_UPDATE_INTERVAL_MS) return;
@@ -132,6 +136,7 @@ export async function correctAnswer(
         },
       });
       tokens += result.tokens;
+      if (partFirstText !== undefined) decodeMs += performance.now() - partFirstText;
       corrected = cleanContinuation(result.text, stop);
       if (result.tokens >= budget) {
         notes.push(`The correction${chunks.length > 1 ? ` of part ${index + 1}` : ''} reached the limit of ${budget} new tokens and may be cut short.`);
@@ -141,6 +146,6 @@ export async function correctAnswer(
     onUpdate?.({ kind: 'text', text: done.join(''), part: index + 1, parts: chunks.length });
   }
   const text = done.join('');
-  onUpdate?.({ kind: 'done', text, notes, tokens, ms: Date.now() - started });
+  onUpdate?.({ kind: 'done', text, notes, tokens, ms: Date.now() - started, decodeMs: Math.round(decodeMs * 10) / 10 });
   return { text, notes, tokens };
 }

@@ -16,7 +16,8 @@ export type CorrectionUpdate =
   | { kind: 'loading'; device: Device; fallbackReason?: string }
   | { kind: 'correcting'; device: Device; remoteHost?: string }
   | { kind: 'text'; text: string; part: number; parts: number }
-  | { kind: 'done'; text: string; notes: string[]; tokens: number; ms: number }
+  /** `ms`: the whole correction; `decodeMs`: from the first generated text to the last (engine clock). */
+  | { kind: 'done'; text: string; notes: string[]; tokens: number; ms: number; decodeMs?: number }
   | { kind: 'error'; message: string };
 
 /** Port names: one port per correction from a tab, one from the engine host. */

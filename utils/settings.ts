@@ -207,3 +207,18 @@ export function siteEnabled(settings: Settings, site: string): boolean {
 export function siteMode(settings: Settings, site: string): Mode {
   return settings.sites[site]?.mode ?? settings.defaultMode;
 }
+
+/**
+ * For the background, which reads settings on every request: read once, then dropped whenever
+ * storage says they changed (from any context), so a change applies to the next request.
+ */
+export function watchedSettings(): { settings(): Promise<Settings>; apiKey(): Promise<string> } {
+  let settings: Promise<Settings> | null = null;
+  let apiKey: Promise<string> | null = null;
+  settingsItem.watch(() => (settings = null));
+  remoteApiKeyItem.watch(() => (apiKey = null));
+  return {
+    settings: () => (settings ??= loadSettings()),
+    apiKey: () => (apiKey ??= remoteApiKeyItem.getValue()),
+  };
+}

@@ -26,6 +26,7 @@ Object.assign(globalThis, {
         if (firstTokenMs < 0 && text.trim()) firstTokenMs = performance.now() - start;
       },
     });
-    return { firstTokenMs, totalMs: performance.now() - start, tokens: result.tokens };
+    const totalMs = performance.now() - start;
+    return { firstTokenMs, totalMs, decodeMs: totalMs - firstTokenMs, tokens: result.tokens };
   },
 });

@@ -8,7 +8,7 @@ import { startOpenAiServer } from '../support/openai-server';
 import { launchWithExtension, setSettings } from '../support/chromium';
 
 type Result = { name: string; value: number; unit: string; budget?: string; note?: string };
-const RUNS = 7;
+const RUNS = 15;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export default async function run(): Promise<Result[]> {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { DEFAULT_SETTINGS, loadSettings, migrateSettingsV1toV2, normaliseSettings, settingsItem, settingsNoticeItem, siteEnabled, siteMode, updateSettings } from '../../../utils/settings';
+import { DEFAULT_SETTINGS, loadSettings, migrateSettingsV1toV2, remoteApiKeyItem, watchedSettings, normaliseSettings, settingsItem, settingsNoticeItem, siteEnabled, siteMode, updateSettings } from '../../../utils/settings';
 
 beforeEach(() => fakeBrowser.reset());
 
@@ -74,5 +74,14 @@ describe('settings', () => {
     expect(migrateSettingsV1toV2({ presetId: 'qwen2.5-0.5b-instruct' })).toMatchObject({
       approvedModels: ['https://huggingface.co/|onnx-community/Qwen2.5-0.5B-Instruct'],
     });
+  });
+
+  test('the background cache of settings is dropped on any change, so the next request sees it', async () => {
+    const stored = watchedSettings();
+    expect((await stored.settings()).maxNewTokens).toBe(DEFAULT_SETTINGS.maxNewTokens);
+    await updateSettings((current) => void (current.maxNewTokens = 77));
+    expect((await stored.settings()).maxNewTokens).toBe(77);
+    await remoteApiKeyItem.setValue('sk-1');
+    expect(await stored.apiKey()).toBe('sk-1');
   });
 });
