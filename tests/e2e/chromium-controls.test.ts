@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
@@ -8,6 +9,7 @@ let hub: HubServer;
 let browser: ExtensionBrowser;
 
 beforeAll(async () => {
+  mkdirSync('screenshots', { recursive: true });
   // Two repo ids for one folder: switching between them shows which one a correction used.
   hub = await startHubServer({ repos: { 'realign/tiny-aligner': MODEL, 'realign/tiny-aligner-copy': MODEL }, pages: 'tests/fixtures/sites' });
   browser = await launchWithExtension({ webgpu: false });
@@ -50,6 +52,8 @@ describe('popup', () => {
     expect(await popup.locator('[data-testid="popup-site"]').textContent()).toContain('Realign demo chat');
     expect(await popup.locator('[data-testid="popup-site-enabled"]').isChecked()).toBe(true);
     expect(await popup.locator('[data-testid="popup-site-mode"]').inputValue()).toBe('auto');
+    await popup.setViewportSize({ width: 360, height: 520 });
+    await popup.screenshot({ path: 'screenshots/popup-supported-site.png' });
     await popup.close();
     await page.close();
   });
@@ -62,6 +66,8 @@ describe('popup', () => {
     // The host name (and the "Enable Realign on this site" button) needs activeTab's grant, which
     // only a click on the toolbar button gives; opened as a page, the popup cannot see the URL.
     await expect.poll(() => popup.locator('[data-testid="popup-site"]').textContent()).toMatch(/Realign is not active on this page/);
+    await popup.setViewportSize({ width: 360, height: 420 });
+    await popup.screenshot({ path: 'screenshots/popup-unknown-site.png' });
     await popup.close();
     await page.close();
   });
@@ -79,6 +85,8 @@ describe('popup', () => {
       await expect.poll(() => popup.locator('[data-testid="popup-engine"]').getAttribute('data-state'), { timeout: 20_000 }).toBe('downloading');
       expect(await popup.locator('[data-testid="popup-engine"]').textContent()).toMatch(/downloading.*KB of 7\d\d KB/);
       expect(await popup.locator('progress').count()).toBe(1);
+      await popup.setViewportSize({ width: 360, height: 520 });
+      await popup.screenshot({ path: 'screenshots/popup-downloading.png' });
       await popup.close();
       await page.close();
     } finally {
@@ -133,6 +141,7 @@ describe('options page', () => {
     await options.locator('[data-testid="options-custom-repo"]').fill('realign/tiny-aligner-copy');
     await options.locator('[data-testid="options-custom-repo"]').blur();
     await expect.poll(() => options.locator('.rl-saved').textContent()).toBe('Saved.');
+    await options.screenshot({ path: 'screenshots/options.png', fullPage: true });
     const before = hub.requests.length;
     const page = await demoWithAnswer('It is never fun.');
     await expect.poll(() => page.locator('realign-panel').first().getAttribute('data-phase'), { timeout: 60_000 }).toBe('done');
@@ -176,6 +185,7 @@ describe('first run and download consent', () => {
     await welcome.goto(`chrome-extension://${browser.extensionId}/welcome.html`);
     expect(await welcome.locator('[data-testid="welcome-model"]').textContent()).toMatch(/realign\/tiny-aligner.*downloaded once from 127\.0\.0\.1:\d+/);
     expect(await welcome.locator('[data-testid="welcome-status"]').count()).toBe(0);
+    await welcome.screenshot({ path: 'screenshots/welcome.png' });
     await welcome.locator('[data-action="download"]').click();
     await expect.poll(() => welcome.locator('[data-testid="welcome-status"]').textContent(), { timeout: 60_000 }).toMatch(/ready/);
     const stored = await browser.worker.evaluate(async () => {
