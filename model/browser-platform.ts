@@ -1,5 +1,6 @@
 import { env } from '@huggingface/transformers';
 import type { EngineStatus } from '../utils/protocol';
+import { modelWeightsCached } from '../utils/model-cache';
 import type { HostPlatform, WebGpuSupport } from './engine-host';
 import { TransformersEngine } from './transformers-engine';
 import { RemoteEngine } from './remote-engine';
@@ -34,7 +35,12 @@ export function createBrowserPlatform(options: {
     async loadLocal({ repo, host, device, dtype, onProgress }) {
       env.remoteHost = host.endsWith('/') ? host : `${host}/`;
       try {
-        return await TransformersEngine.load({ repo, device, dtype, onProgress });
+        const engine = await TransformersEngine.load({ repo, device, dtype, onProgress });
+        // transformers.js only warns when the Cache API refuses the weights (storage full).
+        if (!(await modelWeightsCached(env.remoteHost, repo))) {
+          engine.notice = 'The browser had no room to keep the model, so it will be downloaded again next time. Free some disk space, or clear old models in Realign\'s options.';
+        }
+        return engine;
       } catch (error) {
         // transformers.js's errors for missing files mislead ("tokenizer_class"): say what is missing.
         const missing = await missingModelFiles(env.remoteHost, repo);

@@ -1,5 +1,5 @@
 import { modelApprovalKey, updateSettings, type Settings } from '../utils/settings';
-import { MODEL_CACHE_NAME } from '../utils/model-cache';
+import { modelWeightsCached } from '../utils/model-cache';
 import type { CorrectionUpdate } from '../utils/protocol';
 import { engineModelConfig, presetFromSettings } from './config';
 
@@ -16,7 +16,7 @@ export async function consentNeeded(settings: Settings): Promise<Extract<Correct
     return null; // the job itself reports the unusable settings
   }
   if (model.engine !== 'local' || settings.approvedModels.includes(modelApprovalKey(model.host, model.repo))) return null;
-  if (await isCached(model.host, model.repo)) return null;
+  if (await modelWeightsCached(model.host, model.repo)) return null;
   const preset = presetFromSettings(settings);
   return { kind: 'consent', model: preset.label.replace(/ — .*/, ''), repo: model.repo, host: model.host, bytes: preset.downloadBytes };
 }
@@ -26,12 +26,5 @@ export async function approveModel(host: string, repo: string): Promise<void> {
   await updateSettings((current) => {
     if (!current.approvedModels.includes(key)) current.approvedModels = [...current.approvedModels, key];
   });
-}
-
-async function isCached(host: string, repo: string): Promise<boolean> {
-  if (!(await caches.has(MODEL_CACHE_NAME))) return false;
-  const prefix = `${host.replace(/\/?$/, '/')}${repo}/resolve/`;
-  const keys = await (await caches.open(MODEL_CACHE_NAME)).keys();
-  return keys.some((request) => request.url.startsWith(prefix) && request.url.endsWith('.onnx'));
 }
 

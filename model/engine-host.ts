@@ -121,6 +121,7 @@ export class EngineHost {
           maxNewTokens: job.maxNewTokens,
           signal,
           onUpdate,
+          notes: current.notice ? [current.notice] : [],
         });
       };
       try {

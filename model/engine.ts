@@ -25,6 +25,8 @@ export interface GenerateResult {
  */
 export interface AlignerEngine {
   readonly device: Device;
+  /** Something the person should know about this engine (said with each correction). */
+  readonly notice?: string;
   /** Tokens the prompt would take, with the template applied. */
   countPromptTokens(prompt: Prompt): Promise<number>;
   generate(prompt: Prompt, options: GenerateOptions): Promise<GenerateResult>;
@@ -52,6 +54,8 @@ export interface CorrectOptions {
   maxNewTokens: number;
   signal?: AbortSignal;
   onUpdate?: (update: CorrectionUpdate) => void;
+  /** Said with the result (e.g. the model could not be kept in the browser's storage). */
+  notes?: string[];
 }
 
 /**
@@ -100,7 +104,7 @@ export async function correctAnswer(
   };
   const chunks = await planChunks(answer, fits);
 
-  const notes: string[] = [];
+  const notes: string[] = [...(options.notes ?? [])];
   const done: string[] = [];
   let tokens = 0;
   let lastTextAt = 0;

@@ -33,6 +33,8 @@ export interface LoadOptions {
  * The caller sets transformers.js's `env` (hub host, wasm paths, caches) for its context.
  */
 export class TransformersEngine implements AlignerEngine {
+  notice?: string;
+
   private constructor(
     readonly device: Device,
     readonly repo: string,

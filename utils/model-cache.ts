@@ -20,3 +20,11 @@ export async function clearModelCache(): Promise<{ bytes: number; files: number 
   await caches.delete(MODEL_CACHE_NAME);
   return before;
 }
+
+/** Whether a model's weights (an .onnx file of that host and repo) are in the cache. */
+export async function modelWeightsCached(host: string, repo: string): Promise<boolean> {
+  if (typeof caches === 'undefined' || !(await caches.has(MODEL_CACHE_NAME))) return false;
+  const prefix = `${host.replace(/\/?$/, '/')}${repo}/resolve/`;
+  const keys = await (await caches.open(MODEL_CACHE_NAME)).keys();
+  return keys.some((request) => request.url.startsWith(prefix) && request.url.endsWith('.onnx'));
+}

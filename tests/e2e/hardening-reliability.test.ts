@@ -57,6 +57,27 @@ describe('faults', () => {
     await page.close();
   });
 
+  test('storage quota exceeded while caching: the correction still works, says the model was not kept, and the next load downloads again', async () => {
+    await closeEngine();
+    const page = await demo();
+    // A 200 KB quota for the extension's own storage: the 700 KB weights cannot be cached.
+    const session = await browser.context.newCDPSession(page);
+    await session.send('Storage.overrideQuotaForOrigin', { origin: `chrome-extension://${browser.extensionId}`, quotaSize: 200_000 });
+    try {
+      await ask(page, 'The weather is bad today.');
+      await expect.poll(async () => (await phases(page)).at(-1), { timeout: 60_000 }).toBe('done');
+      expect(await page.locator('realign-panel .rl-notes').last().textContent()).toMatch(/no room to keep the model/);
+      await closeEngine();
+      const before = hub.requests.length;
+      await ask(page, 'It is never fun.');
+      await expect.poll(async () => (await phases(page)).join(), { timeout: 60_000 }).toBe('done,done');
+      expect(hub.requests.slice(before).some((request) => request.url.endsWith('/onnx/model.onnx'))).toBe(true);
+    } finally {
+      await session.send('Storage.overrideQuotaForOrigin', { origin: `chrome-extension://${browser.extensionId}` });
+    }
+    await page.close();
+  });
+
   test('the service worker stopped mid-correction: the panel says so and Retry works', async () => {
     // Slow the first download so the correction is surely in flight when the worker stops.
     await closeEngine();
