@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { AbortError, correctAnswer, type AlignerEngine, type GenerateOptions, type Prompt } from '../../../model/engine';
 import { EngineHost, type HostPlatform } from '../../../model/engine-host';
 import type { CorrectionUpdate, EngineJob } from '../../../utils/protocol';
@@ -105,6 +105,38 @@ describe('EngineHost', () => {
     await running;
     expect(updates.at(-1)).toEqual({ kind: 'error', message: 'The correction was cancelled.' });
     expect(updates.filter((update) => update.kind === 'text').length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('EngineHost idle time', () => {
+  test('after the configured idle time without work the model is freed and the host told to close', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let idle = 0;
+      let disposed = 0;
+      const { value } = platform({ gpu: false });
+      const loadLocal = value.loadLocal;
+      value.loadLocal = async (options) => {
+        const engine = await loadLocal(options);
+        engine.dispose = async () => void (disposed += 1);
+        return engine;
+      };
+      value.onIdle = () => void (idle += 1);
+      const host = new EngineHost(value);
+      host.configure(60_000);
+      let settled = false;
+      void host.run('1', job('It is bad.'), () => undefined).finally(() => (settled = true));
+      // The stand-in engine waits 1 ms a word: step the fake clock until the job is done.
+      while (!settled) await vi.advanceTimersByTimeAsync(1);
+      await vi.advanceTimersByTimeAsync(59_000);
+      expect(idle).toBe(0);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(disposed).toBe(1);
+      expect(idle).toBe(1);
+      expect(host.getStatus()).toEqual({ state: 'empty' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
