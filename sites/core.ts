@@ -1,5 +1,5 @@
 /** Turning a site adapter (data) into the page's turns and exchanges. Plain DOM, no layout. */
-import { extractAnswerText } from '../utils/answer-text';
+import { extractAnswerText } from './answer-text';
 import type { AdapterHealth, Exchange, SiteAdapter } from './types';
 
 export interface LocatedAnswer {

@@ -2,7 +2,7 @@
  * The generic adapter: common chat markup on pages no site adapter knows, and "realign this":
  * a selection, the answer under the caret, or the last answer on the page.
  */
-import { extractAnswerText } from '../utils/answer-text';
+import { extractAnswerText } from './answer-text';
 import { compile, exchangeFor, locate, questionTextOf, userBefore } from './core';
 import { adapterForUrl } from './registry';
 import type { Exchange, SiteAdapter } from './types';

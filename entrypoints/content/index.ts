@@ -2,7 +2,7 @@ import { browser } from 'wxt/browser';
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import { mountPanel, pageTheme, type MountedPanel } from '../../components/mount';
 import { adapterForUrl, exchangeFromSelection, lastExchange, SITE_MATCHES, watchAnswers, type Exchange } from '../../sites';
-import { requestCorrection } from '../../utils/correction-client';
+import { requestCorrection } from './correction-client';
 import { contentMessaging } from '../../utils/messaging';
 import type { AdapterHealthReport } from '../../utils/page-state';
 import { settingsItem, siteEnabled, siteMode, normaliseSettings, updateSettings, type Settings } from '../../utils/settings';

@@ -3,7 +3,7 @@ import { OptionsView } from '../../components/OptionsView';
 import { PRESETS } from '../../model/presets';
 import { TEMPLATES } from '../../model/templates';
 import { SITES } from '../../sites';
-import '../../components/pages.css';
+import '../../assets/pages.css';
 
 render(
   <OptionsView presets={PRESETS} templates={Object.values(TEMPLATES)} sites={SITES.filter((site) => site.id !== 'demo').map(({ id, name }) => ({ id, name }))} />,

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { WelcomeView } from '../../components/WelcomeView';
 import { presetFromSettings } from '../../model/config';
-import '../../components/pages.css';
+import '../../assets/pages.css';
 
 render(<WelcomeView describeModel={presetFromSettings} />, document.getElementById('app')!);

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { extractAnswerText, isHiddenElement } from '../../../utils/answer-text';
+import { extractAnswerText, isHiddenElement } from '../../../sites/answer-text';
 
 function html(markup: string): HTMLElement {
   const div = document.createElement('div');

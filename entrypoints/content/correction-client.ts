@@ -1,5 +1,5 @@
 import { browser } from 'wxt/browser';
-import { CORRECTION_PORT, type CorrectionClientMessage, type CorrectionUpdate } from './protocol';
+import { CORRECTION_PORT, type CorrectionClientMessage, type CorrectionUpdate } from '../../utils/protocol';
 
 export interface CorrectionHandle {
   cancel(): void;

@@ -1,16 +1,16 @@
 import { browser, type Browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
-import { CorrectionService } from '../model/correction-service';
-import { engineModelConfig } from '../model/config';
-import { EngineHost } from '../model/engine-host';
-import { InProcessHostClient, PortHostClient, RoutingHostClient, type EngineHostConnection, type PortLike } from '../model/host-client';
-import { RemoteEngine } from '../model/remote-engine';
-import { backgroundMessaging, contentMessaging } from '../utils/messaging';
-import { CORRECTION_PORT, ENGINE_HOST_PORT } from '../utils/protocol';
-import { loadSettings, remoteApiKeyItem, watchedSettings } from '../utils/settings';
-import { clearModelCache, modelCacheUsage } from '../utils/model-cache';
-import { approveModel, consentNeeded } from '../model/consent';
-import { setCustomSite } from '../utils/custom-sites';
+import { CorrectionService } from './correction-service';
+import { engineModelConfig } from '../../model/config';
+import { EngineHost } from '../../model/engine-host';
+import { InProcessHostClient, PortHostClient, RoutingHostClient, type EngineHostConnection, type PortLike } from './host-client';
+import { RemoteEngine } from '../../model/remote-engine';
+import { backgroundMessaging, contentMessaging } from '../../utils/messaging';
+import { CORRECTION_PORT, ENGINE_HOST_PORT } from '../../utils/protocol';
+import { loadSettings, remoteApiKeyItem, watchedSettings } from '../../utils/settings';
+import { clearModelCache, modelCacheUsage } from '../../utils/model-cache';
+import { approveModel, consentNeeded } from './consent';
+import { setCustomSite } from './custom-sites';
 
 export default defineBackground({
   type: 'module',
@@ -81,7 +81,7 @@ function createRemoteHost(): EngineHostConnection {
 
 /** Firefox: the background page has a DOM and hosts the engine itself (no offscreen API). */
 async function createInProcessHost(): Promise<EngineHostConnection> {
-  const { createBrowserPlatform } = await import('../model/browser-platform');
+  const { createBrowserPlatform } = await import('../../model/browser-platform');
   const engineHost = new EngineHost(
     createBrowserPlatform({
       ortBaseUrl: `${browser.runtime.getURL('/')}ort/`,

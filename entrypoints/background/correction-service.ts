@@ -1,4 +1,4 @@
-import { MAX_ANSWER_CHARS, parseCorrectionClientMessage, type CorrectionUpdate, type EngineJob } from '../utils/protocol';
+import { MAX_ANSWER_CHARS, parseCorrectionClientMessage, type CorrectionUpdate, type EngineJob } from '../../utils/protocol';
 import type { EngineHostConnection, PortLike } from './host-client';
 import { CorrectionQueue } from './queue';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { CorrectionService } from '../../../model/correction-service';
-import type { EngineHostConnection, PortLike } from '../../../model/host-client';
+import { CorrectionService } from '../../../entrypoints/background/correction-service';
+import type { EngineHostConnection, PortLike } from '../../../entrypoints/background/host-client';
 import type { CorrectionUpdate, EngineJob } from '../../../utils/protocol';
 
 function fakePort() {

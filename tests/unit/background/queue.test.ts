@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { CorrectionQueue } from '../../../model/queue';
+import { CorrectionQueue } from '../../../entrypoints/background/queue';
 
 type Item = { id: string; tabId: number };
 

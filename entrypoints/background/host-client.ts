@@ -4,8 +4,8 @@ import {
   type EngineHostRequest,
   type EngineJob,
   type EngineStatus,
-} from '../utils/protocol';
-import type { EngineHost } from './engine-host';
+} from '../../utils/protocol';
+import type { EngineHost } from '../../model/engine-host';
 
 /** How the background talks to wherever the engine runs. */
 export interface EngineHostConnection {

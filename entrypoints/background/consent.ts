@@ -1,7 +1,7 @@
-import { modelApprovalKey, updateSettings, type Settings } from '../utils/settings';
-import { modelWeightsCached } from '../utils/model-cache';
-import type { CorrectionUpdate } from '../utils/protocol';
-import { engineModelConfig, presetFromSettings } from './config';
+import { modelApprovalKey, updateSettings, type Settings } from '../../utils/settings';
+import { modelWeightsCached } from '../../utils/model-cache';
+import type { CorrectionUpdate } from '../../utils/protocol';
+import { engineModelConfig, presetFromSettings } from '../../model/config';
 
 /**
  * Nothing is downloaded without the person knowing: a local model that was never approved (and
