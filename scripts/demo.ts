@@ -5,17 +5,24 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startHubServer } from '../tests/support/hub-server';
-import { CHROME_DEMO_BUILD, CHROMIUM } from '../tests/support/chromium';
+import { startHubServer, type HubServerOptions } from '../tests/support/hub-server';
+import { CHROME_DEMO_BUILD, CHROMIUM, setSettings, tinyAlignerSettings } from '../tests/support/chromium';
+import { PortInUseError } from '../tests/support/loopback';
 
 const headed = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) && !process.env.CI;
 console.log('Building the extension (demo build)…');
 execFileSync('npx', ['wxt', 'build', '--mode', 'demo'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
-const hub = await startHubServer({
+const served: HubServerOptions = {
   repos: { 'realign/tiny-aligner': resolve('tests/fixtures/models/tiny-aligner') },
   pages: resolve('tests/fixtures/sites'),
-  port: 8765,
+};
+// 8765 is where the demo build looks by default; when another program holds it, any free port
+// does (the settings written below point the extension there).
+const hub = await startHubServer({ ...served, port: 8765 }).catch((error: unknown) => {
+  if (!(error instanceof PortInUseError)) throw error;
+  console.log(`${error.message} Using a free port instead.`);
+  return startHubServer(served);
 });
 const demoUrl = `${hub.url}/pages/demo.html`;
 console.log(`Demo chat page: ${demoUrl}`);
@@ -36,6 +43,8 @@ const context = await chromium.launchPersistentContext('', {
     ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
   ],
 });
+const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 30_000 }));
+await setSettings(worker, tinyAlignerSettings(hub.url));
 const page = context.pages()[0] ?? (await context.newPage());
 await page.goto(demoUrl);
 await page.waitForSelector('html[data-realign-active]');

@@ -2,15 +2,17 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser } from 'puppeteer-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { FIREFOX_DEMO_BUILD } from '../support/chromium';
-import { launchFirefoxWithExtension } from '../support/firefox';
+import { launchFirefoxWithExtension, openExtensionPage, setFirefoxSettings } from '../support/firefox';
+import { tinyAlignerSettings } from '../support/chromium';
 
 let hub: HubServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  // The demo build's defaults point at the tiny Aligner on this fixed local port.
-  hub = await startHubServer({ repos: { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' }, pages: 'tests/fixtures/sites', port: 8765 });
+  // Any free port: the settings pointing Realign at it are written from an extension page.
+  hub = await startHubServer({ repos: { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' }, pages: 'tests/fixtures/sites' });
   browser = await launchFirefoxWithExtension(FIREFOX_DEMO_BUILD);
+  await setFirefoxSettings(browser, tinyAlignerSettings(hub.url));
 });
 afterAll(async () => {
   await browser?.close();
@@ -36,4 +38,14 @@ test('Firefox: a finished answer is corrected through the background page on WAS
     return new Promise<string>((resolve) => setTimeout(() => resolve(root.querySelector('[data-testid="realign-corrected"]')?.textContent ?? ''), 100));
   });
   expect(corrected.trim()).toBe('The weather is good today.');
+});
+
+test('Firefox assigns the suggested shortcut (read from an extension page)', async () => {
+  const page = await openExtensionPage(browser, 'popup.html');
+  const commands = await page.evaluate(() =>
+    (globalThis as unknown as { browser: { commands: { getAll(): Promise<Array<{ name?: string; shortcut?: string }>> } } }).browser.commands.getAll(),
+  );
+  expect(commands.find((command) => command.name === 'realign-selection')?.shortcut).toBe('Alt+Shift+K');
+  await page.waitForFunction(() => document.querySelector('[data-testid="popup-shortcut"]')?.textContent?.includes('Alt+Shift+K'), { timeout: 10_000 });
+  await page.close();
 });

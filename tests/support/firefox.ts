@@ -1,18 +1,29 @@
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 
-/** Debian's Firefox ESR, headless, driven over WebDriver BiDi, with the built add-on installed. */
+/** The add-on's id (wxt.config.ts) and the internal UUID these tests pin it to. */
+export const FIREFOX_ADDON_ID = 'realign@realign.dev';
+export const FIREFOX_ADDON_UUID = '5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
+export const FIREFOX_EXTENSION_ORIGIN = `moz-extension://${FIREFOX_ADDON_UUID}`;
+
+/**
+ * Debian's Firefox ESR, headless, driven over WebDriver BiDi, with the built add-on installed.
+ * The add-on's UUID is pinned (so its pages have a known address) and the driver may open
+ * extension pages (MOZ_REMOTE_ALLOW_SYSTEM_ACCESS, PLATFORM.md).
+ */
 export async function launchFirefoxWithExtension(extensionPath: string): Promise<Browser> {
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
     userDataDir: mkdtempSync(join(tmpdir(), 'realign-firefox-')),
+    env: { ...process.env, MOZ_REMOTE_ALLOW_SYSTEM_ACCESS: '1' },
     extraPrefsFirefox: {
+      'extensions.webextensions.uuids': JSON.stringify({ [FIREFOX_ADDON_ID]: FIREFOX_ADDON_UUID }),
       // No network beyond the machine: keep Firefox from calling home.
       'app.update.enabled': false,
       'browser.shell.checkDefaultBrowser': false,
@@ -24,4 +35,29 @@ export async function launchFirefoxWithExtension(extensionPath: string): Promise
   });
   await browser.installExtension(extensionPath);
   return browser;
+}
+
+/**
+ * Opens one of the add-on's own pages (popup.html, options.html, …). Firefox never reports the
+ * navigation of an extension page as finished over BiDi, so this waits for the page's app root.
+ */
+export async function openExtensionPage(browser: Browser, path: string): Promise<Page> {
+  const page = await browser.newPage();
+  void page.goto(`${FIREFOX_EXTENSION_ORIGIN}/${path}`).catch(() => undefined);
+  await page.waitForFunction(() => document.readyState === 'complete' && location.protocol === 'moz-extension:', {
+    timeout: 30_000,
+    polling: 100,
+  });
+  return page;
+}
+
+/** Writes settings from an extension page, the way the options page stores them. */
+export async function setFirefoxSettings(browser: Browser, patch: Record<string, unknown>): Promise<void> {
+  const page = await openExtensionPage(browser, 'options.html');
+  await page.evaluate(async (change) => {
+    const api = (globalThis as unknown as { browser: { storage: { local: { get(key: string): Promise<Record<string, unknown>>; set(value: object): Promise<void> } } } }).browser;
+    const { settings } = await api.storage.local.get('settings');
+    await api.storage.local.set({ settings: { ...((settings as object) ?? {}), ...change }, settings$: { v: 2 } });
+  }, patch);
+  await page.close();
 }
