@@ -5,6 +5,7 @@ import type { AdapterHealthReport } from '../utils/page-state';
 import type { EngineStatus } from '../utils/protocol';
 import { settingsItem, settingsNoticeItem, loadSettings, siteEnabled, siteMode, updateSettings, type Mode, type Settings } from '../utils/settings';
 import { formatBytes } from './Panel';
+import { useShortcut } from './hooks';
 
 const HEALTH_TEXT: Record<AdapterHealthReport['health'], string> = {
   ok: 'Found the conversation on this page.',
@@ -34,6 +35,7 @@ export function PopupView(props: PopupViewProps) {
   const [engine, setEngine] = useState<{ status: EngineStatus; pending: { running: number; waiting: number } } | null>(null);
   const [notice, setNotice] = useState('');
   const [message, setMessage] = useState('');
+  const { shortcut, change: changeShortcut } = useShortcut();
 
   useEffect(() => {
     void loadSettings().then(setSettings);
@@ -193,6 +195,12 @@ export function PopupView(props: PopupViewProps) {
         </div>
         {message && <p role="status">{message}</p>}
       </section>
+      <p class="rl-hint" data-testid="popup-shortcut">
+        {shortcut === null ? '' : shortcut ? <>Shortcut: <kbd>{shortcut}</kbd> realigns the selected answer. </> : 'No keyboard shortcut is set. '}
+        <button type="button" class="rl-link-button" onClick={changeShortcut} data-action="change-shortcut">
+          {shortcut ? 'Change' : 'Set one'}
+        </button>
+      </p>
     </main>
   );
 }

@@ -5,6 +5,7 @@ import type { EngineStatus } from '../utils/protocol';
 import { loadSettings, type Settings } from '../utils/settings';
 import type { ModelPreset } from '../model/presets';
 import { formatBytes } from './Panel';
+import { useShortcut } from './hooks';
 
 export interface WelcomeViewProps {
   describeModel: (settings: Settings) => ModelPreset;
@@ -16,6 +17,7 @@ export function WelcomeView(props: WelcomeViewProps) {
   const [status, setStatus] = useState<EngineStatus | null>(null);
   const [message, setMessage] = useState('');
   const [started, setStarted] = useState(false);
+  const { shortcut, change: changeShortcut } = useShortcut();
 
   useEffect(() => {
     void loadSettings().then(setSettings);
@@ -77,7 +79,12 @@ export function WelcomeView(props: WelcomeViewProps) {
       <h2>How to use it</h2>
       <ul>
         <li>Answers are corrected when they finish (or on demand: a Realign button on each answer). Switch per site in the toolbar popup.</li>
-        <li>Select an answer and press Alt+Shift+R (change it in your browser's shortcut settings), or right-click → “Realign this answer”.</li>
+        <li data-testid="welcome-shortcut">
+          {shortcut ? <>Select an answer and press <kbd>{shortcut}</kbd></> : 'Select an answer and press the Realign shortcut (none is set yet)'}, or right-click → “Realign this answer”.{' '}
+          <button type="button" class="rl-link-button" onClick={changeShortcut}>
+            {shortcut ? 'Change the shortcut' : 'Set a shortcut'}
+          </button>
+        </li>
         <li>Researchers: run the official Aligner-7B on your own GPU server and point Realign at it in the options.</li>
       </ul>
     </main>

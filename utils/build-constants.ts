@@ -6,3 +6,7 @@ export const DEMO_MATCHES = ['http://127.0.0.1/*', 'http://localhost/*'];
  * asyncify build for both the WebGPU and WASM providers). Copied into `ort/` of the package.
  */
 export const ORT_WASM_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+
+/** The keyboard command that realigns the selected answer, and the key the manifest suggests. */
+export const REALIGN_COMMAND = 'realign-selection';
+export const REALIGN_SHORTCUT = 'Alt+Shift+K';

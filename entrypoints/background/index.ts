@@ -11,6 +11,7 @@ import { loadSettings, remoteApiKeyItem, watchedSettings } from '../../utils/set
 import { clearModelCache, modelCacheUsage } from '../../utils/model-cache';
 import { approveModel, consentNeeded } from './consent';
 import { setCustomSite } from './custom-sites';
+import { REALIGN_COMMAND } from '../../utils/build-constants';
 
 export default defineBackground({
   type: 'module',
@@ -198,7 +199,7 @@ async function realignInTab(tabId: number): Promise<{ ok: boolean; message?: str
 
 function registerCommands() {
   browser.commands?.onCommand.addListener((command, tab) => {
-    if (command !== 'realign-selection') return;
+    if (command !== REALIGN_COMMAND) return;
     const run = async () => {
       const tabId = tab?.id ?? (await browser.tabs.query({ active: true, currentWindow: true }))[0]?.id;
       if (tabId !== undefined) await realignInTab(tabId);

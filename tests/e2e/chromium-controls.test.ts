@@ -133,6 +133,20 @@ describe('popup', () => {
   });
 });
 
+describe('keyboard shortcut', () => {
+  test('the browser really assigns the suggested key, and the popup shows the assigned key', async () => {
+    const commands = await browser.worker.evaluate(async () =>
+      (globalThis as unknown as { chrome: { commands: { getAll(): Promise<Array<{ name?: string; shortcut?: string }>> } } }).chrome.commands.getAll(),
+    );
+    expect(commands.find((command) => command.name === 'realign-selection')?.shortcut).toBe('Alt+Shift+K');
+    const page = await demoWithAnswer();
+    const popup = await openPopupFor(page);
+    await expect.poll(() => popup.locator('[data-testid="popup-shortcut"]').textContent()).toContain('Alt+Shift+K');
+    await popup.close();
+    await page.close();
+  });
+});
+
 describe('options page', () => {
   test('changing the model there is used by the next correction, without a reload', async () => {
     const options = await browser.context.newPage();
