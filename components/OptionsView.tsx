@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { backgroundMessaging } from '../utils/messaging';
-import { loadSettings, remoteApiKeyItem, settingsItem, updateSettings, type Mode, type Settings } from '../utils/settings';
+import { remoteApiKeyItem, type Settings } from '../utils/settings';
+import type { Mode } from '../utils/messages';
+import { saveSettings, useSettings } from './hooks';
 import type { ModelPreset } from '../model/presets';
 import type { PromptTemplate } from '../model/templates';
 import { formatBytes } from './Panel';
@@ -16,29 +18,25 @@ export interface OptionsViewProps {
 const DTYPES = ['auto', 'fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 
 export function OptionsView(props: OptionsViewProps) {
-  const [settings, setSettings] = useState<Settings | null>(null);
+  const settings = useSettings();
   const [apiKey, setApiKey] = useState('');
   const [storageUse, setStorageUse] = useState<{ bytes: number; files: number } | null>(null);
   const [remoteResult, setRemoteResult] = useState('');
   const [saved, setSaved] = useState('');
 
   useEffect(() => {
-    void loadSettings().then(setSettings);
     void remoteApiKeyItem.getValue().then(setApiKey);
     void backgroundMessaging.sendMessage('modelStorage', undefined).then(setStorageUse).catch(() => undefined);
-    return settingsItem.watch(() => void loadSettings().then(setSettings));
   }, []);
 
   if (!settings) return <main class="rl-page">Loading…</main>;
 
   /** Every change is saved at once and applies without a reload. */
-  const set = <K extends keyof Settings>(key: K, value: Settings[K]) =>
-    void updateSettings((current) => {
-      current[key] = value;
-    }).then((next) => {
-      setSettings(next);
-      setSaved('Saved.');
-    });
+  const set = <K extends keyof Settings>(key: K, value: Settings[K] & (string | number | boolean)) =>
+    void saveSettings({ fields: { [key]: value } }).then(
+      () => setSaved('Saved.'),
+      (error: unknown) => setSaved(`Not saved: ${error instanceof Error ? error.message : String(error)}`),
+    );
 
   const chooseRemote = async () => {
     const origin = originOf(settings.remoteEndpoint);
@@ -210,23 +208,17 @@ export function OptionsView(props: OptionsViewProps) {
                     type="checkbox"
                     aria-label={`Realign on ${site.name}`}
                     checked={settings.sites[site.id]?.enabled !== false}
-                    onChange={(event) =>
-                      void updateSettings((current) => {
-                        current.sites[site.id] = { ...current.sites[site.id], enabled: (event.target as HTMLInputElement).checked };
-                      })
-                    }
+                    onChange={(event) => void saveSettings({ site: { id: site.id, enabled: (event.target as HTMLInputElement).checked } })}
                   />
                 </td>
                 <td>
                   <select
                     aria-label={`Mode on ${site.name}`}
                     value={settings.sites[site.id]?.mode ?? 'default'}
-                    onChange={(event) =>
-                      void updateSettings((current) => {
-                        const value = text(event);
-                        current.sites[site.id] = { ...current.sites[site.id], mode: value === 'default' ? undefined : (value as Mode) };
-                      })
-                    }
+                    onChange={(event) => {
+                      const value = text(event);
+                      void saveSettings({ site: { id: site.id, mode: value === 'default' ? null : (value as Mode) } });
+                    }}
                   >
                     <option value="default">Default</option>
                     <option value="auto">Automatic</option>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { CorrectionUpdate, Device } from '../utils/protocol';
-import type { PanelView } from '../utils/settings';
+import { applyTextDelta, type CorrectionUpdate, type Device } from '../utils/messages';
+import type { PanelView } from '../utils/messages';
 import { countChanges, diffAnswer } from '../utils/diff';
 import { renderDiff, renderMarkdown } from '../utils/markdown';
 
@@ -76,7 +76,8 @@ export function reduce(state: PanelState, update: CorrectionUpdate): PanelState 
       return {
         phase: 'correcting',
         device: device ?? 'wasm',
-        text: update.text,
+        // A delta that does not fit (it cannot happen on an ordered port) keeps what is shown.
+        text: applyTextDelta(state.phase === 'correcting' ? state.text : '', update) ?? (state.phase === 'correcting' ? state.text : ''),
         part: update.part,
         parts: update.parts,
         remoteHost,

@@ -1,11 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { backgroundMessaging, contentMessaging } from '../utils/messaging';
-import type { AdapterHealthReport } from '../utils/page-state';
-import type { EngineStatus } from '../utils/protocol';
-import { settingsItem, settingsNoticeItem, loadSettings, siteEnabled, siteMode, updateSettings, type Mode, type Settings } from '../utils/settings';
+import type { AdapterHealthReport, EngineStatus, Mode } from '../utils/messages';
+import { settingsNoticeItem, siteEnabled, siteMode } from '../utils/settings';
 import { formatBytes } from './Panel';
-import { useShortcut } from './hooks';
+import { saveSettings, useEngineStatus, useSettings, useShortcut } from './hooks';
 
 const HEALTH_TEXT: Record<AdapterHealthReport['health'], string> = {
   ok: 'Found the conversation on this page.',
@@ -29,18 +28,16 @@ export interface PopupViewProps {
 }
 
 export function PopupView(props: PopupViewProps) {
-  const [settings, setSettings] = useState<Settings | null>(null);
+  const settings = useSettings();
+  const engine = useEngineStatus();
   const [tab, setTab] = useState<{ id: number; url: URL | null } | null>(null);
   const [page, setPage] = useState<AdapterHealthReport | null | 'none'>(null);
-  const [engine, setEngine] = useState<{ status: EngineStatus; pending: { running: number; waiting: number } } | null>(null);
   const [notice, setNotice] = useState('');
   const [message, setMessage] = useState('');
   const { shortcut, change: changeShortcut } = useShortcut();
 
   useEffect(() => {
-    void loadSettings().then(setSettings);
     void settingsNoticeItem.getValue().then(setNotice);
-    const unwatch = settingsItem.watch(() => void loadSettings().then(setSettings));
     // `popup.html?tab=ID` describes that tab (the popup opened as a page, e.g. from a keyboard
     // shortcut or by the test suite); the toolbar popup describes the active tab.
     const requested = Number(new URLSearchParams(location.search).get('tab'));
@@ -62,24 +59,15 @@ export function PopupView(props: PopupViewProps) {
         setPage('none');
       }
     });
-    const poll = () => void backgroundMessaging.sendMessage('engineStatus', undefined).then(setEngine).catch(() => undefined);
-    poll();
-    const timer = setInterval(poll, 1000);
-    return () => {
-      clearInterval(timer);
-      unwatch();
-    };
   }, []);
 
   if (!settings) return <main class="rl-page rl-popup">Loading…</main>;
   const site = page && page !== 'none' ? page.site : null;
   const origin = tab?.url && /^https?:$/.test(tab.url.protocol) ? tab.url.origin : null;
 
-  const setSite = (change: { enabled?: boolean; mode?: Mode }) =>
-    void updateSettings((current) => {
-      if (!site) return;
-      current.sites[site] = { ...current.sites[site], ...change };
-    });
+  const setSite = (change: { enabled?: boolean; mode?: Mode }) => {
+    if (site) void saveSettings({ site: { id: site, ...change } });
+  };
 
   const enableHere = async () => {
     if (!origin || !tab) return;
@@ -87,7 +75,7 @@ export function PopupView(props: PopupViewProps) {
     const granted = await browser.permissions.request({ origins: [`${origin}/*`] });
     if (!granted) return setMessage('Permission was not given.');
     const result = await backgroundMessaging.sendMessage('setCustomSite', { origin, enabled: true });
-    setMessage(result.ok ? 'Enabled. Reload the page, then select an answer and press the shortcut.' : result.message ?? 'Could not enable.');
+    setMessage(result.ok ? 'Enabled. Reload the page, then select an answer and press the shortcut.' : result.message);
   };
 
   const status = engine?.status;
@@ -99,7 +87,7 @@ export function PopupView(props: PopupViewProps) {
           <input
             type="checkbox"
             checked={settings.enabled}
-            onChange={(event) => void updateSettings((current) => void (current.enabled = (event.target as HTMLInputElement).checked))}
+            onChange={(event) => void saveSettings({ fields: { enabled: (event.target as HTMLInputElement).checked } })}
           />
           On
         </label>
@@ -171,7 +159,7 @@ export function PopupView(props: PopupViewProps) {
         )}
         <div class="rl-buttons">
           {(!status || status.state === 'empty' || status.state === 'error') && (
-            <button type="button" onClick={() => void backgroundMessaging.sendMessage('downloadModel', undefined).then((r) => !r.ok && setMessage(r.message))} data-action="download">
+            <button type="button" onClick={() => void backgroundMessaging.sendMessage('loadModel', undefined).then((r) => !r.ok && setMessage(r.message))} data-action="download">
               Download / load model
             </button>
           )}
@@ -183,7 +171,7 @@ export function PopupView(props: PopupViewProps) {
           {page && page !== 'none' && tab && (
             <button
               type="button"
-              onClick={() => void backgroundMessaging.sendMessage('realignInTab', { tabId: tab.id }).then((r) => setMessage(r.ok ? 'Realigning…' : r.message ?? ''))}
+              onClick={() => void backgroundMessaging.sendMessage('realignInTab', { tabId: tab.id }).then((r) => setMessage(r.ok ? 'Realigning…' : r.message))}
               data-action="realign-selection"
             >
               Realign selected answer

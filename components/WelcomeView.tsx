@@ -1,11 +1,10 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { backgroundMessaging } from '../utils/messaging';
-import type { EngineStatus } from '../utils/protocol';
-import { loadSettings, type Settings } from '../utils/settings';
+import type { Settings } from '../utils/settings';
 import type { ModelPreset } from '../model/presets';
 import { formatBytes } from './Panel';
-import { useShortcut } from './hooks';
+import { useEngineStatus, useSettings, useShortcut } from './hooks';
 
 export interface WelcomeViewProps {
   describeModel: (settings: Settings) => ModelPreset;
@@ -13,27 +12,19 @@ export interface WelcomeViewProps {
 
 /** First run: what Realign does, which model it needs and from where, and a Download button. */
 export function WelcomeView(props: WelcomeViewProps) {
-  const [settings, setSettings] = useState<Settings | null>(null);
-  const [status, setStatus] = useState<EngineStatus | null>(null);
+  const settings = useSettings();
+  const status = useEngineStatus()?.status;
   const [message, setMessage] = useState('');
   const [started, setStarted] = useState(false);
   const { shortcut, change: changeShortcut } = useShortcut();
 
-  useEffect(() => {
-    void loadSettings().then(setSettings);
-  }, []);
-  useEffect(() => {
-    if (!started) return;
-    const timer = setInterval(() => void backgroundMessaging.sendMessage('engineStatus', undefined).then((r) => setStatus(r.status)), 500);
-    return () => clearInterval(timer);
-  }, [started]);
 
   if (!settings) return <main class="rl-page rl-options">Loading…</main>;
   const preset = props.describeModel(settings);
   const host = safeHost(settings.modelHost);
   const download = async () => {
     setStarted(true);
-    const result = await backgroundMessaging.sendMessage('downloadModel', undefined);
+    const result = await backgroundMessaging.sendMessage('loadModel', undefined);
     if (!result.ok) setMessage(result.message);
   };
 

@@ -1,7 +1,6 @@
 import { env } from '@huggingface/transformers';
-import type { EngineStatus } from '../utils/protocol';
 import { modelWeightsCached } from '../utils/model-cache';
-import type { HostPlatform, WebGpuSupport } from './engine-host';
+import type { HostPlatform, WebGpuSupport } from './engine-service';
 import { TransformersEngine } from './transformers-engine';
 import { RemoteEngine } from './remote-engine';
 
@@ -16,7 +15,6 @@ export function createBrowserPlatform(options: {
   /** URL of the packaged ort/ folder, e.g. chrome-extension://ID/ort/ */
   ortBaseUrl: string;
   onIdle: () => void;
-  onStatus: (status: EngineStatus) => void;
 }): HostPlatform {
   const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; numThreads?: number; proxy?: boolean } };
   if (onnx.wasm) {
@@ -50,7 +48,6 @@ export function createBrowserPlatform(options: {
     },
     createRemote: (model) => new RemoteEngine(model),
     onIdle: options.onIdle,
-    onStatus: options.onStatus,
   };
 }
 

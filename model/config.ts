@@ -1,5 +1,5 @@
 import type { Settings } from '../utils/settings';
-import type { EngineModelConfig } from '../utils/protocol';
+import type { EngineModelConfig } from '../utils/messages';
 import { CUSTOM_PRESET_ID, customPreset, DEFAULT_PRESET_ID, findPreset, isValidRepoId, type ModelPreset } from './presets';
 import { isTemplateId } from './templates';
 

@@ -1,4 +1,4 @@
-import type { CorrectionUpdate, Device } from '../utils/protocol';
+import { textDelta, type CorrectionUpdate, type Device } from '../utils/messages';
 import { planChunks } from './chunking';
 import { chatMessages, renderPrompt, TEMPLATES, type ChatMessage, type TemplateId } from './templates';
 
@@ -16,6 +16,8 @@ export interface GenerateOptions {
 export interface GenerateResult {
   text: string;
   tokens: number;
+  /** Forward passes run (fewer than tokens when drafted tokens were accepted); absent for servers. */
+  passes?: number;
 }
 
 /**
@@ -40,6 +42,12 @@ export function buildPrompt(template: TemplateId, question: string, answer: stri
 
 /** Streamed text reaches the panel at most this often (the last text of each part always does). */
 export const TEXT_UPDATE_INTERVAL_MS = 16;
+
+/** An error's message, for people: Error objects say it, anything else as text. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
 
 export class AbortError extends Error {
   constructor() {
@@ -107,7 +115,16 @@ export async function correctAnswer(
   const notes: string[] = [...(options.notes ?? [])];
   const done: string[] = [];
   let tokens = 0;
+  let passes: number | undefined;
   let lastTextAt = 0;
+  // Text goes out as deltas against what was last sent (utils/messages.ts: applyTextDelta).
+  let sent = '';
+  const sendText = (textSoFar: string, part: number) => {
+    if (textSoFar === sent) return;
+    const delta = textDelta(sent, textSoFar);
+    sent = textSoFar;
+    onUpdate?.({ kind: 'text', ...delta, part, parts: chunks.length });
+  };
   // Decoding time, measured where the tokens are made: from each part's first text to its end.
   let decodeMs = 0;
   for (const [index, chunk] of chunks.entries()) {
@@ -136,10 +153,11 @@ export async function correctAnswer(
           const now = Date.now();
           if (now - lastTextAt < TEXT_UPDATE_INTERVAL_MS) return;
           lastTextAt = now;
-          onUpdate?.({ kind: 'text', text: prefix + cleanContinuation(soFar, stop), part: index + 1, parts: chunks.length });
+          sendText(prefix + cleanContinuation(soFar, stop), index + 1);
         },
       });
       tokens += result.tokens;
+      if (result.passes !== undefined) passes = (passes ?? 0) + result.passes;
       if (partFirstText !== undefined) decodeMs += performance.now() - partFirstText;
       corrected = cleanContinuation(result.text, stop);
       if (result.tokens >= budget) {
@@ -147,9 +165,9 @@ export async function correctAnswer(
       }
     }
     done.push(corrected + chunk.separator);
-    onUpdate?.({ kind: 'text', text: done.join(''), part: index + 1, parts: chunks.length });
+    sendText(done.join(''), index + 1);
   }
   const text = done.join('');
-  onUpdate?.({ kind: 'done', text, notes, tokens, ms: Date.now() - started, decodeMs: Math.round(decodeMs * 10) / 10 });
+  onUpdate?.({ kind: 'done', text, notes, tokens, ms: Date.now() - started, decodeMs: Math.round(decodeMs * 10) / 10, ...(passes !== undefined ? { passes } : {}) });
   return { text, notes, tokens };
 }

@@ -1,8 +1,8 @@
-import type { EngineModelConfig } from '../utils/protocol';
+import type { RemoteModelConfig } from '../utils/messages';
 import { AbortError, type AlignerEngine, type GenerateOptions, type GenerateResult, type Prompt } from './engine';
 import { SseParser } from './sse';
 
-type RemoteConfig = Extract<EngineModelConfig, { engine: 'remote' }>;
+type RemoteConfig = RemoteModelConfig;
 
 /** `http://host:8000`, `http://host:8000/`, `http://host:8000/v1` all mean the same server. */
 export function normaliseEndpoint(endpoint: string): string {

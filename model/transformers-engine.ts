@@ -8,7 +8,7 @@ import {
   type ProgressInfo,
   type Tensor,
 } from '@huggingface/transformers';
-import type { Device } from '../utils/protocol';
+import type { Device } from '../utils/messages';
 import { AbortError, type AlignerEngine, type GenerateOptions, type GenerateResult, type Prompt } from './engine';
 import type { AnyLocalDevice } from './presets';
 

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { buildPrompt, correctAnswer, type AlignerEngine } from '../model/engine';
 import { loadNodeEngine } from '../model/node-platform';
 import { RemoteEngine } from '../model/remote-engine';
+import { applyTextDelta } from '../utils/messages';
 import { isTemplateId, TEMPLATE_IDS, type TemplateId } from '../model/templates';
 
 const HELP = `Usage: npm run align -- [options]
@@ -77,13 +78,19 @@ async function main() {
           if (p.total > 0 && p.loaded < p.total) process.stderr.write(`\rdownloading ${(p.loaded / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB`);
         },
       });
-  const correct = (question: string, answer: string, onText?: (text: string) => void) =>
-    correctAnswer(engine, question, answer, {
+  const correct = (question: string, answer: string, onText?: (text: string) => void) => {
+    let streamed = '';
+    return correctAnswer(engine, question, answer, {
       template: template as TemplateId,
       contextLength,
       maxNewTokens,
-      onUpdate: (update) => update.kind === 'text' && onText?.(update.text),
+      onUpdate: (update) => {
+        if (update.kind !== 'text') return;
+        streamed = applyTextDelta(streamed, update) ?? streamed;
+        onText?.(streamed);
+      },
     });
+  };
 
   try {
     if (!values.in) {

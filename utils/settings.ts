@@ -1,12 +1,13 @@
 import { storage } from 'wxt/utils/storage';
+import type { EngineStatus, Mode, PageConfig, PanelView } from './messages';
+import { privateItem } from './private-store';
+import type { SettingsChange } from './messaging';
 
-export type Mode = 'auto' | 'on-demand';
-export type PanelView = 'original' | 'corrected' | 'changes';
 
 export interface SiteSettings {
   enabled?: boolean;
   mode?: Mode;
-  /** The view the panel opens with on this site, remembered when the person switches. */
+  /** Before 0.2 the remembered view lived here; now in `siteViewsItem` (read as a fallback). */
   view?: PanelView;
 }
 
@@ -166,22 +167,44 @@ export function migrateSettingsV1toV2(old: unknown): unknown {
   return { ...v1, approvedModels: [...new Set([...kept, ...inUse])] };
 }
 
-/** Settings live in local storage (never synced: the remote API key sits beside them). */
-export const settingsItem = storage.defineItem<Settings>('local:settings', {
+/**
+ * Settings live in the private store (utils/private-store.ts): never synced (the remote API key
+ * sits beside them), never readable by content scripts. Only the background writes them
+ * (`updateSettings`, reached from pages through the `saveSettings` message).
+ */
+export const settingsItem = privateItem<Settings>('settings', {
   fallback: INITIAL_SETTINGS,
   version: 2,
   migrations: { 2: migrateSettingsV1toV2 },
 });
 
+/**
+ * The view each site's panels open with, remembered when the person switches. A key of its own:
+ * a page switching views can never race a settings change made in the options page.
+ */
+export const siteViewsItem = privateItem<Record<string, PanelView>>('siteViews', { fallback: {} });
+
 export function modelApprovalKey(host: string, repo: string): string {
   return `${host.replace(/\/?$/, '/')}|${repo}`;
 }
 
-/** The remote server's API key: local only, never synced, never logged, never sent to a page. */
-export const remoteApiKeyItem = storage.defineItem<string>('local:remoteApiKey', { fallback: '' });
+/** The remote server's API key: private, never synced, never logged, never sent to a page. */
+export const remoteApiKeyItem = privateItem<string>('remoteApiKey', { fallback: '' });
 
 /** Set when stored settings were unreadable and reset; the popup says so once. */
-export const settingsNoticeItem = storage.defineItem<string>('local:settingsNotice', { fallback: '' });
+export const settingsNoticeItem = privateItem<string>('settingsNotice', { fallback: '' });
+
+/**
+ * The engine's status and the queue, published by the background for the popup and the welcome
+ * page to watch (session storage: gone on restart, as the engine is).
+ */
+export interface PublishedEngineStatus {
+  status: EngineStatus;
+  pending: { running: number; waiting: number };
+}
+export const engineStatusItem = storage.defineItem<PublishedEngineStatus>('session:engineStatus', {
+  fallback: { status: { state: 'empty' }, pending: { running: 0, waiting: 0 } },
+});
 
 export async function loadSettings(): Promise<Settings> {
   const raw = await settingsItem.getValue();
@@ -193,11 +216,21 @@ export async function loadSettings(): Promise<Settings> {
   return settings;
 }
 
-export async function updateSettings(change: (current: Settings) => Settings | void): Promise<Settings> {
-  const current = await loadSettings();
-  const next = change(current) ?? current;
-  await settingsItem.setValue(next);
-  return next;
+let writes: Promise<unknown> = Promise.resolve();
+
+/**
+ * Applies a change to the latest stored settings. Writes run one after another in the context
+ * that makes them (the background), so two changes never overwrite each other.
+ */
+export function updateSettings(change: (current: Settings) => Settings | void): Promise<Settings> {
+  const write = writes.then(async () => {
+    const current = await loadSettings();
+    const next = normaliseSettings(change(current) ?? current).settings;
+    await settingsItem.setValue(next);
+    return next;
+  });
+  writes = write.catch(() => undefined);
+  return write;
 }
 
 export function siteEnabled(settings: Settings, site: string): boolean {
@@ -206,6 +239,11 @@ export function siteEnabled(settings: Settings, site: string): boolean {
 
 export function siteMode(settings: Settings, site: string): Mode {
   return settings.sites[site]?.mode ?? settings.defaultMode;
+}
+
+/** What a content script is told about its site. */
+export function pageConfigFor(settings: Settings, views: Record<string, PanelView>, site: string): PageConfig {
+  return { enabled: siteEnabled(settings, site), mode: siteMode(settings, site), view: views[site] ?? settings.sites[site]?.view ?? 'changes' };
 }
 
 /**
@@ -221,4 +259,23 @@ export function watchedSettings(): { settings(): Promise<Settings>; apiKey(): Pr
     settings: () => (settings ??= loadSettings()),
     apiKey: () => (apiKey ??= remoteApiKeyItem.getValue()),
   };
+}
+
+/** Applies a page's `saveSettings` request to settings (validated again by normaliseSettings). */
+export function applySettingsChange(settings: Settings, change: SettingsChange): Settings {
+  const next = { ...settings, sites: { ...settings.sites } } as Settings & Record<string, unknown>;
+  for (const [key, value] of Object.entries(change.fields ?? {})) {
+    // Only known scalar fields; sites and approvals change through their own parts of the request.
+    if (key in CHECKS) next[key] = value;
+  }
+  if (change.site) {
+    const { id, enabled, mode } = change.site;
+    const site = { ...next.sites[id] };
+    if (enabled !== undefined) site.enabled = enabled;
+    if (mode === null) delete site.mode;
+    else if (mode !== undefined) site.mode = mode;
+    next.sites[id] = site;
+  }
+  if (change.clearApprovals) next.approvedModels = [];
+  return next;
 }

@@ -1,13 +1,13 @@
 import { modelApprovalKey, updateSettings, type Settings } from '../../utils/settings';
 import { modelWeightsCached } from '../../utils/model-cache';
-import type { CorrectionUpdate } from '../../utils/protocol';
+import type { ConsentRequest } from '../../utils/messages';
 import { engineModelConfig, presetFromSettings } from '../../model/config';
 
 /**
  * Nothing is downloaded without the person knowing: a local model that was never approved (and
  * is not already in the cache) makes the panel ask first, with the download size.
  */
-export async function consentNeeded(settings: Settings): Promise<Extract<CorrectionUpdate, { kind: 'consent' }> | null> {
+export async function consentNeeded(settings: Settings): Promise<ConsentRequest | null> {
   if (settings.engine !== 'local') return null;
   let model;
   try {

@@ -1,36 +1,40 @@
-import { MAX_ANSWER_CHARS, parseCorrectionClientMessage, type CorrectionUpdate, type EngineJob } from '../../utils/protocol';
-import type { EngineHostConnection, PortLike } from './host-client';
+import type { EngineService } from '../../model/engine-service';
+import { MAX_ANSWER_CHARS, type ConsentRequest, type CorrectionRequest, type CorrectionUpdate, type EngineJob } from '../../utils/messages';
+import { CORRECTION_CHANNEL, serveTasks, type PortLike, type TaskContext } from '../../utils/task-port';
 import { CorrectionQueue } from './queue';
 
 interface Request {
   id: string;
   tabId: number;
-  site: string;
-  question: string;
-  answer: string;
-  port: PortLike;
-  finished: boolean;
+  request: CorrectionRequest;
+  /** Aborted by the tab (cancel, port closed) or by the background (tab closed). */
+  controller: AbortController;
+  task: TaskContext<unknown, CorrectionUpdate>;
 }
 
 export interface CorrectionServiceOptions {
-  host: EngineHostConnection;
+  engine: EngineService;
   /** The model and limits from the current settings; throws a readable error when they are unusable. */
   jobSettings: () => Promise<Pick<EngineJob, 'model' | 'maxNewTokens'>>;
   isVisible: (tabId: number) => boolean;
   maxWaiting?: number;
   /** The download the person has not agreed to yet, or null (remote engine, approved, demo). */
-  consentNeeded?: () => Promise<Extract<CorrectionUpdate, { kind: 'consent' }> | null>;
+  consentNeeded?: () => Promise<ConsentRequest | null>;
   /** Records the agreement for the model a consent update named. */
-  approve?: (consent: Extract<CorrectionUpdate, { kind: 'consent' }>) => Promise<void>;
+  approve?: (consent: ConsentRequest) => Promise<void>;
+  /** Called when the number of running or waiting corrections changes. */
+  onPending?: (pending: { running: number; waiting: number }) => void;
 }
 
 /**
- * The background's part of a correction: takes requests from tabs (one port each), queues them,
- * runs them on the engine host one at a time and streams updates back. A port that disconnects
- * (tab closed or navigated, panel dismissed) cancels its request.
+ * The background's part of a correction: takes requests from tabs (one port each, served as a
+ * CORRECTION_CHANNEL task), queues them, runs them on the engine one at a time and streams
+ * updates back. A port that disconnects (tab closed or navigated, panel dismissed) cancels its
+ * request.
  */
 export class CorrectionService {
   private readonly queue: CorrectionQueue<Request>;
+  private readonly requests = new Set<Request>();
   private sequence = 0;
 
   constructor(private readonly options: CorrectionServiceOptions) {
@@ -38,93 +42,85 @@ export class CorrectionService {
       maxWaiting: options.maxWaiting ?? 12,
       isVisible: options.isVisible,
       run: (request) => this.execute(request),
-      onPosition: (request, position) => this.send(request, { kind: 'queued', position }),
+      onPosition: (request, position) => request.task.emit({ kind: 'queued', position }),
       onDropped: (request) =>
         this.finish(request, {
           kind: 'error',
           message: 'Skipped: too many answers were waiting for a correction. Press Retry to queue this one again.',
         }),
+      onChange: () => this.options.onPending?.(this.pending),
     });
   }
 
   /** Wires one port from a content script; `tabId` comes from the port's verified sender. */
   handlePort(port: PortLike, tabId: number): void {
-    let request: Request | null = null;
-    let pendingConsent: Extract<CorrectionUpdate, { kind: 'consent' }> | null = null;
-    port.onMessage.addListener((raw) => {
-      const message = parseCorrectionClientMessage(raw);
-      if (!message) {
-        port.postMessage({ kind: 'error', message: 'Realign received a malformed request.' } satisfies CorrectionUpdate);
-        return;
-      }
-      if (message.type === 'cancel') {
-        if (request) this.cancel(request);
-        return;
-      }
-      if (message.type === 'approve') {
-        if (!request || !pendingConsent) return;
-        const consent = pendingConsent;
-        const approved = request;
-        pendingConsent = null;
-        void (this.options.approve?.(consent) ?? Promise.resolve()).then(() => this.queue.enqueue(approved));
-        return;
-      }
-      if (request) return; // one request per port
-      request = {
-        id: `${tabId}:${++this.sequence}`,
-        tabId,
-        site: message.site,
-        question: message.question,
-        answer: message.answer,
-        port,
-        finished: false,
-      };
-      if (message.answer.length > MAX_ANSWER_CHARS) {
-        this.finish(request, {
-          kind: 'error',
-          message: `This answer is too long to correct here (${Math.round(message.answer.length / 1000)} KB; the limit is ${MAX_ANSWER_CHARS / 1000} KB). Select a part of it and press the Realign shortcut.`,
-        });
-        return;
-      }
-      const current = request;
-      void (this.options.consentNeeded?.() ?? Promise.resolve(null)).then((consent) => {
-        if (current.finished) return;
-        if (consent) {
-          pendingConsent = consent;
-          this.send(current, consent);
-        } else {
-          this.queue.enqueue(current);
-        }
+    let served = false;
+    serveTasks(
+      port,
+      CORRECTION_CHANNEL,
+      (message, task) => {
+        if (served) return task.emit({ kind: 'error', message: 'One correction per port.' });
+        served = true;
+        return this.accept(message, task, tabId);
+      },
+      {
+        // Not even the task wire format: answer on the id it gave, if any, so a client can tell.
+        onMalformed: (raw) => {
+          const id = typeof (raw as { id?: unknown })?.id === 'string' ? String((raw as { id: string }).id).slice(0, 128) : 'malformed';
+          port.postMessage({ t: 'event', id, seq: 0, event: { kind: 'error', message: 'Realign received a malformed request.' } });
+        },
+      },
+    );
+  }
+
+  private accept(message: CorrectionRequest, task: TaskContext<{ kind: 'approve' }, CorrectionUpdate>, tabId: number): Promise<void> {
+    const controller = new AbortController();
+    task.signal.addEventListener('abort', () => controller.abort());
+    const request: Request = { id: `${tabId}:${++this.sequence}`, tabId, request: message, controller, task };
+    if (message.answer.length > MAX_ANSWER_CHARS) {
+      task.emit({
+        kind: 'error',
+        message: `This answer is too long to correct here (${Math.round(message.answer.length / 1000)} KB; the limit is ${MAX_ANSWER_CHARS / 1000} KB). Select a part of it and press the Realign shortcut.`,
       });
+      return Promise.resolve();
+    }
+    this.requests.add(request);
+    // The task lives until its final update; the queue and the engine drive it from here.
+    const ended = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve()));
+    controller.signal.addEventListener('abort', () => {
+      this.requests.delete(request);
+      if (this.queue.remove(request.id)) this.finish(request, { kind: 'error', message: 'The correction was cancelled.' });
     });
-    port.onDisconnect.addListener(() => {
-      if (!request) return;
-      request.finished = true;
-      this.cancel(request);
+    let pendingConsent: ConsentRequest | null = null;
+    task.onSignal(() => {
+      if (!pendingConsent) return;
+      const consent = pendingConsent;
+      pendingConsent = null;
+      void (this.options.approve?.(consent) ?? Promise.resolve()).then(() => this.queue.enqueue(request));
     });
+    void (this.options.consentNeeded?.() ?? Promise.resolve(null)).then((consent) => {
+      if (controller.signal.aborted) return;
+      if (consent) {
+        pendingConsent = consent;
+        task.emit(consent);
+      } else {
+        this.queue.enqueue(request);
+      }
+    });
+    return ended;
   }
 
   /** A tab closed or navigated: its waiting requests go, its running one stops. */
   cancelTab(tabId: number): void {
-    for (const request of this.queue.removeTab(tabId)) this.finish(request, { kind: 'error', message: 'The correction was cancelled.' });
-    const running = this.queue.running;
-    if (running && running.tabId === tabId) this.options.host.cancel(running.id);
+    for (const request of [...this.requests]) if (request.tabId === tabId) request.controller.abort();
   }
 
   get pending(): { running: number; waiting: number } {
     return { running: this.queue.running ? 1 : 0, waiting: this.queue.waitingCount };
   }
 
-  private cancel(request: Request): void {
-    if (this.queue.remove(request.id)) {
-      this.finish(request, { kind: 'error', message: 'The correction was cancelled.' });
-    } else if (this.queue.running?.id === request.id) {
-      this.options.host.cancel(request.id);
-    }
-  }
-
   private async execute(request: Request): Promise<void> {
-    if (request.finished) return;
+    if (request.controller.signal.aborted) return;
     let settings: Pick<EngineJob, 'model' | 'maxNewTokens'>;
     try {
       settings = await this.options.jobSettings();
@@ -132,25 +128,16 @@ export class CorrectionService {
       this.finish(request, { kind: 'error', message: error instanceof Error ? error.message : String(error) });
       return;
     }
-    const job: EngineJob = { question: request.question, answer: request.answer, ...settings };
-    await this.options.host.run(request.id, job, (update) => {
+    const job: EngineJob = { question: request.request.question, answer: request.request.answer, ...settings };
+    for await (const update of this.options.engine.correct(job, request.controller.signal)) {
       if (update.kind === 'done' || update.kind === 'error') this.finish(request, update);
-      else this.send(request, update);
-    });
-  }
-
-  private send(request: Request, update: CorrectionUpdate): void {
-    if (request.finished) return;
-    try {
-      request.port.postMessage(update);
-    } catch {
-      // The tab went away between two updates; its disconnect handler cancels the job.
-      request.finished = true;
+      else request.task.emit(update);
     }
   }
 
   private finish(request: Request, update: CorrectionUpdate): void {
-    this.send(request, update);
-    request.finished = true;
+    request.task.emit(update);
+    this.requests.delete(request);
+    request.controller.abort();
   }
 }

@@ -1,35 +1,56 @@
 import { browser, type Browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
-import { CorrectionService } from './correction-service';
 import { engineModelConfig } from '../../model/config';
-import { EngineHost } from '../../model/engine-host';
-import { InProcessHostClient, PortHostClient, RoutingHostClient, type EngineHostConnection, type PortLike } from './host-client';
+import { InProcessEngineService, type EngineService, type HostPlatform } from '../../model/engine-service';
 import { RemoteEngine } from '../../model/remote-engine';
-import { backgroundMessaging, contentMessaging } from '../../utils/messaging';
-import { CORRECTION_PORT, ENGINE_HOST_PORT } from '../../utils/protocol';
-import { loadSettings, remoteApiKeyItem, watchedSettings } from '../../utils/settings';
-import { clearModelCache, modelCacheUsage } from '../../utils/model-cache';
-import { approveModel, consentNeeded } from './consent';
-import { setCustomSite } from './custom-sites';
 import { REALIGN_COMMAND } from '../../utils/build-constants';
+import { contentMessaging, handleInBackground } from '../../utils/messaging';
+import { clearModelCache, modelCacheUsage } from '../../utils/model-cache';
+import { senderAllowed } from '../../utils/sender-policy';
+import {
+  applySettingsChange,
+  engineStatusItem,
+  loadSettings,
+  pageConfigFor,
+  remoteApiKeyItem,
+  settingsItem,
+  siteViewsItem,
+  updateSettings,
+  watchedSettings,
+} from '../../utils/settings';
+import { CORRECTION_CHANNEL, ENGINE_CHANNEL, type PortLike } from '../../utils/task-port';
+import { approveModel, consentNeeded } from './consent';
+import { CorrectionService } from './correction-service';
+import { LazyEngineService, PortEngineService, RoutingEngineService } from './engine-client';
+import { setCustomSite, unregisterOnPermissionRemoved } from './custom-sites';
 
 export default defineBackground({
   type: 'module',
   main() {
+    // Content scripts run inside pages we do not control: they get no storage.local at all
+    // (their site's settings come by message). Firefox keeps its private values in IndexedDB.
+    if (!import.meta.env.FIREFOX) void browser.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' });
+
+    const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('/') };
     const stored = watchedSettings();
-    const local = import.meta.env.FIREFOX ? createInProcessHost() : createOffscreenHost();
-    const host = new RoutingHostClient(local, createRemoteHost());
+    const local = import.meta.env.FIREFOX ? createInProcessEngine() : createOffscreenEngine();
+    const engine = new RoutingEngineService(local.service, createRemoteEngine());
     const service = new CorrectionService({
-      host,
+      engine,
       jobSettings: async () => {
         const settings = await stored.settings();
-        host.configure(settings.idleMinutes * 60_000);
+        engine.configure(settings.idleMinutes * 60_000);
         return { model: engineModelConfig(settings, await stored.apiKey()), maxNewTokens: settings.maxNewTokens };
       },
       isVisible: (tabId) => visibleTabs.has(tabId),
       consentNeeded: async () => consentNeeded(await stored.settings()),
       approve: (consent) => approveModel(consent.host, consent.repo),
+      onPending: () => publishStatus(),
     });
+
+    // The popup and welcome page watch this item instead of asking over and over.
+    const publishStatus = () => void engineStatusItem.setValue({ status: engine.status(), pending: service.pending });
+    engine.watchStatus(() => publishStatus());
 
     // The tab a person looks at goes first in the queue.
     const visibleTabs = new Set<number>();
@@ -44,21 +65,22 @@ export default defineBackground({
     browser.tabs.onRemoved.addListener((tabId) => service.cancelTab(tabId));
 
     browser.runtime.onConnect.addListener((port) => {
-      // Only our own content scripts (a tab) and our own engine page may connect.
-      if (port.sender?.id !== browser.runtime.id) return port.disconnect();
-      if (port.name === CORRECTION_PORT && port.sender.tab?.id !== undefined) {
-        service.handlePort(port as unknown as PortLike, port.sender.tab.id);
-      } else if (port.name !== ENGINE_HOST_PORT) {
+      if (port.name === CORRECTION_CHANNEL.name && senderAllowed('port:correct', port.sender, self)) {
+        service.handlePort(port as unknown as PortLike, port.sender!.tab!.id!);
+      } else if (port.name === ENGINE_CHANNEL.name && senderAllowed('port:engine-host', port.sender, self)) {
+        local.attach?.(port as unknown as PortLike);
+      } else {
         port.disconnect();
       }
     });
 
-    browser.storage.onChanged.addListener((changes) => {
-      if (changes.settings) void stored.settings().then((s) => host.configure(s.idleMinutes * 60_000));
+    settingsItem.watch((settings) => {
+      engine.configure(settings.idleMinutes * 60_000);
+      void tellContentScripts();
     });
-
-    registerUiHandlers(service, host);
+    registerHandlers(engine);
     registerCommands();
+    unregisterOnPermissionRemoved();
     browser.runtime.onInstalled.addListener(({ reason }) => {
       // First run: explain, and offer the download (never start it unasked). The demo build has
       // its tiny model ready, so `npm start` opens straight on the chat page.
@@ -67,59 +89,59 @@ export default defineBackground({
   },
 });
 
-/** Remote servers are reached from the background itself (see RoutingHostClient). */
-function createRemoteHost(): EngineHostConnection {
-  return new InProcessHostClient(
-    new EngineHost({
-      detectWebGpu: async () => ({ available: false, f16: false }),
-      loadLocal: () => Promise.reject(new Error('The remote host runs no local model.')),
-      createRemote: (model) => new RemoteEngine(model),
-      onIdle: () => undefined,
-      onStatus: () => undefined,
-    }),
-  );
+/** Settings changed: every content script asks for its site's settings again. */
+async function tellContentScripts(): Promise<void> {
+  const tabs = await browser.tabs.query({});
+  for (const tab of tabs) {
+    if (tab.id !== undefined) void contentMessaging.sendMessage('pageConfigChanged', undefined, tab.id).catch(() => undefined);
+  }
 }
 
-/** Firefox: the background page has a DOM and hosts the engine itself (no offscreen API). */
-async function createInProcessHost(): Promise<EngineHostConnection> {
-  const { createBrowserPlatform } = await import('../../model/browser-platform');
-  const engineHost = new EngineHost(
-    createBrowserPlatform({
-      ortBaseUrl: `${browser.runtime.getURL('/')}ort/`,
-      onIdle: () => undefined,
-      onStatus: () => undefined,
-    }),
-  );
-  return new InProcessHostClient(engineHost);
+/** Remote servers are reached from the background itself (see RoutingEngineService). */
+function createRemoteEngine(): EngineService {
+  const platform: HostPlatform = {
+    detectWebGpu: async () => ({ available: false, f16: false }),
+    loadLocal: () => Promise.reject(new Error('The remote engine runs no local model.')),
+    createRemote: (model) => new RemoteEngine(model),
+    onIdle: () => undefined,
+  };
+  return new InProcessEngineService(platform);
+}
+
+/** Firefox: the background page has a DOM and runs the engine itself (no offscreen API). */
+function createInProcessEngine(): { service: EngineService; attach?: (port: PortLike) => void } {
+  let loaded: Promise<InProcessEngineService> | null = null;
+  const real = () =>
+    (loaded ??= import('../../model/browser-platform').then(
+      ({ createBrowserPlatform }) =>
+        new InProcessEngineService(createBrowserPlatform({ ortBaseUrl: `${browser.runtime.getURL('/')}ort/`, onIdle: () => undefined })),
+    ));
+  // The model runtime loads on first use, not with the background page.
+  return { service: new LazyEngineService(real) };
 }
 
 /** Chrome: the engine lives in the offscreen document, created on demand and only once. */
-async function createOffscreenHost(): Promise<EngineHostConnection> {
+function createOffscreenEngine(): { service: EngineService; attach: (port: PortLike) => void } {
   const offscreenUrl = browser.runtime.getURL('/offscreen.html');
-  let waiters: Array<(port: PortLike) => void> = [];
+  let waiters: Array<() => void> = [];
   let creating: Promise<void> | null = null;
-  const client: PortHostClient = new PortHostClient(async () => {
-    if (client.connected) return currentPort!;
-    const connected = new Promise<PortLike>((resolve, reject) => {
+  const service: PortEngineService = new PortEngineService(async () => {
+    const connected = new Promise<void>((resolve, reject) => {
       waiters.push(resolve);
       setTimeout(() => reject(new Error('the engine page did not start within 30 s')), 30_000);
     });
     creating ??= ensureOffscreenDocument(offscreenUrl).finally(() => (creating = null));
     await creating;
-    return connected;
+    if (service.connected) return;
+    await connected;
   });
-  let currentPort: PortLike | null = null;
-  browser.runtime.onConnect.addListener((port) => {
-    if (port.name !== ENGINE_HOST_PORT || port.sender?.id !== browser.runtime.id) return;
-    if (!port.sender.url?.startsWith(offscreenUrl)) return port.disconnect();
-    currentPort = port as unknown as PortLike;
-    client.attach(currentPort);
-    port.onDisconnect.addListener(() => {
-      if (currentPort === (port as unknown)) currentPort = null;
-    });
-    for (const resolve of waiters.splice(0)) resolve(currentPort);
-  });
-  return client;
+  return {
+    service,
+    attach(port) {
+      service.attach(port);
+      for (const resolve of waiters.splice(0)) resolve();
+    },
+  };
 }
 
 async function ensureOffscreenDocument(url: string): Promise<void> {
@@ -135,61 +157,52 @@ async function ensureOffscreenDocument(url: string): Promise<void> {
   });
 }
 
-function registerUiHandlers(service: CorrectionService, host: EngineHostConnection) {
-  const fromUs = (sender: { id?: string }) => sender.id === browser.runtime.id;
-  backgroundMessaging.onMessage('engineStatus', async ({ sender }) => {
-    if (!fromUs(sender)) throw new Error('refused');
-    return { status: await host.status(), pending: service.pending };
+/** Every one-shot request the background answers (sender policy and schemas: utils/messaging.ts). */
+function registerHandlers(engine: EngineService) {
+  handleInBackground('pageConfig', async ({ site }) => pageConfigFor(await loadSettings(), await siteViewsItem.getValue(), site));
+  handleInBackground('setSiteView', async ({ site, view }) => {
+    const views = await siteViewsItem.getValue();
+    if (views[site] !== view) await siteViewsItem.setValue({ ...views, [site]: view });
   });
-  backgroundMessaging.onMessage('freeModel', async ({ sender }) => {
-    if (!fromUs(sender)) throw new Error('refused');
-    await host.unload();
+  handleInBackground('saveSettings', async (change) => {
+    await updateSettings((current) => applySettingsChange(current, change));
+    return { ok: true as const };
   });
-  backgroundMessaging.onMessage('downloadModel', async ({ sender }) => {
-    if (!fromUs(sender)) throw new Error('refused');
+  handleInBackground('loadModel', async () => {
     const settings = await loadSettings();
     let model;
     try {
       model = engineModelConfig(settings, await remoteApiKeyItem.getValue());
     } catch (error) {
-      return { ok: false as const, message: String(error instanceof Error ? error.message : error) };
+      return { ok: false as const, message: error instanceof Error ? error.message : String(error) };
     }
-    // Pressing Download is the agreement to download.
-    if (model.engine === 'local') await approveModel(model.host, model.repo);
-    // Loading is a correction of an empty answer: the host loads the model and returns at once.
-    void host.run(`preload:${Date.now()}`, { question: '', answer: '', model, maxNewTokens: 1 }, () => undefined);
+    if (model.engine !== 'local') return { ok: false as const, message: 'The remote engine has no model to download.' };
+    // Pressing Download (a click in an extension page) is the agreement to download.
+    await approveModel(model.host, model.repo);
+    void (async () => {
+      for await (const event of engine.load(model)) void event; // progress reaches pages through the published status
+    })();
     return { ok: true as const };
   });
-  backgroundMessaging.onMessage('testRemote', async ({ sender, data }) => {
-    if (!fromUs(sender)) throw new Error('refused');
+  handleInBackground('freeModel', () => engine.unload());
+  handleInBackground('testRemote', async ({ endpoint, apiKey }) => {
     try {
-      const engine = new RemoteEngine({ endpoint: data.endpoint, model: '', apiKey: data.apiKey, timeoutMs: 10_000 });
-      return { ok: true as const, models: await engine.listModels() };
+      const remote = new RemoteEngine({ endpoint, model: '', apiKey, timeoutMs: 10_000 });
+      return { ok: true as const, models: await remote.listModels() };
     } catch (error) {
       return { ok: false as const, message: error instanceof Error ? error.message : String(error) };
     }
   });
-  backgroundMessaging.onMessage('modelStorage', async ({ sender }) => {
-    if (!fromUs(sender)) throw new Error('refused');
-    return modelCacheUsage();
-  });
-  backgroundMessaging.onMessage('clearModels', async ({ sender }) => {
-    if (!fromUs(sender)) throw new Error('refused');
-    await host.unload();
+  handleInBackground('modelStorage', () => modelCacheUsage());
+  handleInBackground('clearModels', async () => {
+    await engine.unload();
     return clearModelCache();
   });
-  backgroundMessaging.onMessage('realignInTab', async ({ sender, data }) => {
-    if (!fromUs(sender)) throw new Error('refused');
-    return realignInTab(data.tabId);
-  });
-  backgroundMessaging.onMessage('setCustomSite', async ({ sender, data }) => {
-    if (!fromUs(sender)) throw new Error('refused');
-    return setCustomSite(data.origin, data.enabled);
-  });
+  handleInBackground('realignInTab', ({ tabId }) => realignInTab(tabId));
+  handleInBackground('setCustomSite', ({ origin, enabled }) => setCustomSite(origin, enabled));
 }
 
-
-async function realignInTab(tabId: number): Promise<{ ok: boolean; message?: string }> {
+async function realignInTab(tabId: number): Promise<{ ok: true } | { ok: false; message: string }> {
   try {
     return await contentMessaging.sendMessage('realignSelection', undefined, tabId);
   } catch {
@@ -208,11 +221,11 @@ function registerCommands() {
   });
   const createMenu = () => {
     browser.contextMenus.removeAll(() => {
-      browser.contextMenus.create({ id: 'realign-selection', title: 'Realign this answer', contexts: ['selection'] });
+      browser.contextMenus.create({ id: REALIGN_COMMAND, title: 'Realign this answer', contexts: ['selection'] });
     });
   };
   browser.runtime.onInstalled.addListener(createMenu);
   browser.contextMenus.onClicked.addListener((info, tab) => {
-    if (info.menuItemId === 'realign-selection' && tab?.id !== undefined) void realignInTab(tab.id);
+    if (info.menuItemId === REALIGN_COMMAND && tab?.id !== undefined) void realignInTab(tab.id);
   });
 }

@@ -17,6 +17,8 @@ export interface QueueOptions<T extends QueueItem> {
   /** Position 1 is next. Called whenever an item's place changes. */
   onPosition?: (item: T, position: number) => void;
   onDropped?: (item: T) => void;
+  /** The number running or waiting changed. */
+  onChange?: () => void;
 }
 
 export class CorrectionQueue<T extends QueueItem> {
@@ -70,6 +72,7 @@ export class CorrectionQueue<T extends QueueItem> {
 
   private announcePositions(): void {
     this.ordered().forEach((item, index) => this.options.onPosition?.(item, index + 1));
+    this.options.onChange?.();
   }
 
   private pump(): void {
@@ -87,6 +90,7 @@ export class CorrectionQueue<T extends QueueItem> {
       .catch(() => undefined)
       .finally(() => {
         this.active = null;
+        this.options.onChange?.();
         this.pump();
       });
   }

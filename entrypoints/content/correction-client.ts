@@ -1,49 +1,43 @@
 import { browser } from 'wxt/browser';
-import { CORRECTION_PORT, type CorrectionClientMessage, type CorrectionUpdate } from '../../utils/protocol';
+import type { CorrectionRequest, CorrectionUpdate } from '../../utils/messages';
+import { CORRECTION_CHANNEL, TaskClient, type PortLike } from '../../utils/task-port';
 
 export interface CorrectionHandle {
   cancel(): void;
-  /** Agrees to the model download a `consent` update asked about. */
+  /** Agrees to the model download a `consent` update asked about (after a trusted click). */
   approve(): void;
 }
 
 /**
- * Asks the background for one correction over its own port and reports every update. The port
- * closing (background restarted, extension updated) becomes an error the panel can retry.
+ * Asks the background for one correction over its own port (a CORRECTION_CHANNEL task) and
+ * reports every update. The port closing (background restarted, extension updated) becomes an
+ * error the panel can retry; cancelling closes the port.
  */
-export function requestCorrection(
-  request: { site: string; question: string; answer: string },
-  onUpdate: (update: CorrectionUpdate) => void,
-): CorrectionHandle {
-  let ended = false;
-  const end = (update: CorrectionUpdate) => {
-    if (ended) return;
-    if (update.kind === 'done' || update.kind === 'error') ended = true;
-    onUpdate(update);
-  };
-  let port: ReturnType<typeof browser.runtime.connect>;
+export function requestCorrection(request: CorrectionRequest, onUpdate: (update: CorrectionUpdate) => void): CorrectionHandle {
+  let port: PortLike;
   try {
-    port = browser.runtime.connect({ name: CORRECTION_PORT });
+    port = browser.runtime.connect({ name: CORRECTION_CHANNEL.name }) as unknown as PortLike;
   } catch {
-    end({ kind: 'error', message: 'Realign was updated or restarted. Reload the page to use it here.' });
+    queueMicrotask(() => onUpdate({ kind: 'error', message: 'Realign was updated or restarted. Reload the page to use it here.' }));
     return { cancel: () => undefined, approve: () => undefined };
   }
-  port.onMessage.addListener((message: unknown) => {
-    if (typeof message === 'object' && message !== null && 'kind' in message) end(message as CorrectionUpdate);
+  const client = new TaskClient(port, CORRECTION_CHANNEL);
+  let ended = false;
+  const task = client.start(request, (update) => {
+    if (ended) return;
+    if (CORRECTION_CHANNEL.isFinal(update)) {
+      ended = true;
+      port.disconnect();
+    }
+    onUpdate(update);
   });
-  port.onDisconnect.addListener(() =>
-    end({ kind: 'error', message: 'The correction stopped: Realign\'s background restarted. Press Retry.' }),
-  );
-  port.postMessage({ type: 'start', ...request } satisfies CorrectionClientMessage);
   return {
-    approve() {
-      if (!ended) port.postMessage({ type: 'approve' } satisfies CorrectionClientMessage);
-    },
+    approve: () => task.signal({ kind: 'approve' }),
     cancel() {
       if (ended) return;
       ended = true;
+      task.cancel();
       try {
-        port.postMessage({ type: 'cancel' } satisfies CorrectionClientMessage);
         port.disconnect();
       } catch {
         /* already gone */

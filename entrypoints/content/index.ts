@@ -1,11 +1,9 @@
-import { browser } from 'wxt/browser';
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import { mountPanel, pageTheme, type MountedPanel } from '../../components/mount';
 import { adapterForUrl, exchangeFromSelection, lastExchange, SITE_MATCHES, watchAnswers, type Exchange } from '../../sites';
+import type { AdapterHealthReport, PageConfig } from '../../utils/messages';
+import { backgroundMessaging, handleInContent } from '../../utils/messaging';
 import { requestCorrection } from './correction-client';
-import { contentMessaging } from '../../utils/messaging';
-import type { AdapterHealthReport } from '../../utils/page-state';
-import { settingsItem, siteEnabled, siteMode, normaliseSettings, updateSettings, type Settings } from '../../utils/settings';
 
 export default defineContentScript({
   // The build (wxt.config.ts) writes the same list into host_permissions: one source of truth.
@@ -14,8 +12,10 @@ export default defineContentScript({
   async main(ctx) {
     const url = () => new URL(location.href);
     const adapter = adapterForUrl(url(), document);
-    const site = adapter?.id ?? 'generic';
-    let settings: Settings = normaliseSettings(await settingsItem.getValue()).settings;
+    // A site enabled by hand has settings of its own, under its host.
+    const site = adapter?.id ?? `custom:${location.hostname}`;
+    const fetchConfig = () => backgroundMessaging.sendMessage('pageConfig', { site });
+    let config: PageConfig = await fetchConfig().catch(() => ({ enabled: false, mode: 'on-demand' as const, view: 'changes' as const }));
     let health: AdapterHealthReport['health'] = adapter ? 'ok' : 'generic';
     const panels = new Map<Element, { panel: MountedPanel; answer: string }>();
     let watcher: ReturnType<typeof watchAnswers> | null = null;
@@ -35,29 +35,29 @@ export default defineContentScript({
         original: exchange.answer,
         question: exchange.question,
         autoStart,
-        askQuestion: exchange.site === 'generic' && !exchange.question,
-        initialView: settings.sites[site]?.view ?? 'changes',
+        askQuestion: !adapter && !exchange.question,
+        initialView: config.view,
         theme: pageTheme(),
         start: (question, onUpdate) => requestCorrection({ site: exchange.site, question, answer: exchange.answer }, onUpdate),
-        onViewChange: (view) =>
-          void updateSettings((current) => {
-            current.sites[site] = { ...current.sites[site], view };
-          }),
+        onViewChange: (view) => {
+          config = { ...config, view };
+          void backgroundMessaging.sendMessage('setSiteView', { site, view }).catch(() => undefined);
+        },
         onDismiss: () => panels.delete(exchange.answerElement),
       });
       panels.set(exchange.answerElement, { panel, answer: exchange.answer });
     };
 
     const start = () => {
-      if (watcher || !siteEnabled(settings, site) || !adapter) return;
+      if (watcher || !config.enabled || !adapter) return;
       watcher = watchAnswers({
         // One task per panel: many answers finishing together never make one long task.
-        onFinished: (exchange) => void setTimeout(() => showPanel(exchange, siteMode(settings, site) === 'auto'), 0),
+        onFinished: (exchange) => void setTimeout(() => showPanel(exchange, config.mode === 'auto'), 0),
         onHealth: (report) => {
           health = report.status;
         },
         // On demand, every answer already on the page gets its Realign button too.
-        reportExisting: siteMode(settings, site) === 'on-demand',
+        reportExisting: config.mode === 'on-demand',
       });
     };
     const stop = () => {
@@ -69,41 +69,32 @@ export default defineContentScript({
     start();
     // The demo build marks the page so `npm start` and the Firefox test know the script is live.
     if (import.meta.env.MODE === 'demo') document.documentElement.setAttribute('data-realign-active', '');
-    const unwatch = settingsItem.watch((value) => {
-      const before = settings;
-      settings = normaliseSettings(value).settings;
-      const wasOn = siteEnabled(before, site);
-      const isOn = siteEnabled(settings, site);
-      if (wasOn && !isOn) stop();
-      else if ((!wasOn && isOn) || siteMode(before, site) !== siteMode(settings, site)) {
+
+    handleInContent('pageConfigChanged', async () => {
+      const before = config;
+      config = await fetchConfig().catch(() => before);
+      if (before.enabled && !config.enabled) stop();
+      else if ((!before.enabled && config.enabled) || before.mode !== config.mode) {
         stop();
         start();
       }
     });
-
-    contentMessaging.onMessage('pageState', ({ sender }) => {
-      if (sender.id !== browser.runtime.id) throw new Error('refused');
-      return {
-        site,
-        siteName: adapter?.name ?? location.hostname,
-        health,
-        panels: panels.size,
-        enabled: siteEnabled(settings, site),
-        mode: siteMode(settings, site),
-      };
-    });
-    contentMessaging.onMessage('realignSelection', ({ sender }) => {
-      if (sender.id !== browser.runtime.id) throw new Error('refused');
-      if (!siteEnabled(settings, site)) return { ok: false, message: 'Realign is switched off on this site.' };
+    handleInContent('pageState', () => ({
+      site,
+      siteName: adapter?.name ?? location.hostname,
+      health,
+      panels: panels.size,
+      enabled: config.enabled,
+      mode: config.mode,
+    }));
+    handleInContent('realignSelection', () => {
+      if (!config.enabled) return { ok: false, message: 'Realign is switched off on this site.' };
       const exchange = exchangeFromSelection(getSelection(), document, url()) ?? lastExchange(document, url());
       if (!exchange || !exchange.answer.trim()) return { ok: false, message: 'Select an answer first.' };
       showPanel(exchange, true);
       return { ok: true };
     });
 
-    ctx.onInvalidated(() => {
-      unwatch();
-      stop();
-    });
+    ctx.onInvalidated(stop);
   },
 });

@@ -1,46 +1,43 @@
 import { browser } from 'wxt/browser';
 import { createBrowserPlatform } from '../../model/browser-platform';
-import { EngineHost } from '../../model/engine-host';
-import { ENGINE_HOST_PORT, parseEngineHostRequest, type EngineHostMessage } from '../../utils/protocol';
+import { InProcessEngineService } from '../../model/engine-service';
+import { ENGINE_CHANNEL, serveTasks, type PortLike } from '../../utils/task-port';
 
-// The offscreen document hosts the engine (Chrome). It talks to the background over one port,
-// which it opens itself; it closes itself after the idle time to give the memory back.
-const port = browser.runtime.connect({ name: ENGINE_HOST_PORT });
-const post = (message: EngineHostMessage) => {
-  try {
-    port.postMessage(message);
-  } catch {
-    // The background restarted; it will recreate this document if it needs it.
-  }
-};
+// The offscreen document hosts the engine (Chrome). It serves the engine service's jobs to the
+// background over one port, which it opens itself; it closes itself after the idle time to
+// give the memory back.
+const port = browser.runtime.connect({ name: ENGINE_CHANNEL.name }) as unknown as PortLike;
 
-const host = new EngineHost(
+const service = new InProcessEngineService(
   createBrowserPlatform({
     ortBaseUrl: `${browser.runtime.getURL('/')}ort/`,
     onIdle: () => window.close(),
-    onStatus: (status) => post({ type: 'status', status }),
   }),
 );
 
-port.onMessage.addListener((raw: unknown) => {
-  const request = parseEngineHostRequest(raw);
-  if (!request) return;
-  switch (request.type) {
+serveTasks(port, ENGINE_CHANNEL, async (request, task) => {
+  switch (request.kind) {
     case 'correct':
-      void host.run(request.id, request.job, (update) => post({ type: 'update', id: request.id, update }));
-      break;
-    case 'cancel':
-      host.cancel(request.id);
-      break;
+      for await (const update of service.correct(request.job, task.signal)) task.emit(update);
+      return;
+    case 'load':
+      for await (const event of service.load(request.model, task.signal)) task.emit(event);
+      return;
     case 'unload':
-      void host.unload();
-      break;
-    case 'status':
-      post({ type: 'status', status: host.getStatus() });
-      break;
+      await service.unload();
+      task.emit({ kind: 'ok' });
+      return;
     case 'configure':
-      host.configure(request.idleCloseMs);
-      break;
+      service.configure(request.idleCloseMs);
+      task.emit({ kind: 'ok' });
+      return;
+    case 'watchStatus': {
+      const stop = service.watchStatus((status) => task.emit({ kind: 'status', status }));
+      // Runs until the background cancels it or the port closes.
+      await new Promise<void>((resolve) => task.signal.addEventListener('abort', () => resolve()));
+      stop();
+      return;
+    }
   }
 });
 // Without the background there is nobody to serve: close rather than hold the model's memory.

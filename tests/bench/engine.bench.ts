@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { startHubServer } from '../support/hub-server';
+import { contentWorld, correctFromContentWorld } from '../support/content-world';
 import { launchWithExtension, setSettings, tinyAlignerSettings } from '../support/chromium';
 import { ORT_WASM_FILES } from '../../utils/build-constants';
 
@@ -58,31 +59,22 @@ export default async function run(): Promise<Result[]> {
     const browser = await launchWithExtension({ webgpu });
     try {
       await setSettings(browser.worker, tinyAlignerSettings(hub.url, { maxNewTokens: 128 }));
-      // The extension path: a tab of ours opens the same port a content script opens.
+      // The extension path: the content script's own port, from its world on a local page.
       const page = await browser.context.newPage();
-      await page.addInitScript({ content: 'window.__name = (f) => f;' });
-      await page.goto(`chrome-extension://${browser.extensionId}/popup.html`);
-      const correct = () =>
-        page.evaluate(
-          ([question, answer]) =>
-            new Promise<Timed & { loadMs: number }>((done, fail) => {
-              const api = (globalThis as unknown as { chrome: { runtime: { connect(o: object): { postMessage(m: object): void; onMessage: { addListener(f: (m: { kind: string; tokens?: number; message?: string }) => void): void } } } } }).chrome;
-              const port = api.runtime.connect({ name: 'realign/correct' });
-              const start = performance.now();
-              let firstTokenMs = -1;
-              let correctingAt = -1;
-              port.onMessage.addListener((update) => {
-                const now = performance.now() - start;
-                if (update.kind === 'correcting') correctingAt = now;
-                // From the request to the first corrected text the person sees.
-                if (update.kind === 'text' && firstTokenMs < 0 && (update as { text?: string }).text) firstTokenMs = now;
-                if (update.kind === 'done') done({ firstTokenMs, totalMs: now, decodeMs: (update as { decodeMs?: number }).decodeMs ?? 0, tokens: update.tokens ?? 0, loadMs: correctingAt });
-                if (update.kind === 'error') fail(new Error(update.message));
-              });
-              port.postMessage({ type: 'start', site: 'bench', question, answer });
-            }),
-          [QUESTION, ANSWER],
-        );
+      await page.goto(`${hub.url}/pages/bare.html`);
+      const world = await contentWorld(page);
+      const correct = async (): Promise<Timed & { loadMs: number }> => {
+        const started = Date.now();
+        const { received, times, firstTextMs } = await correctFromContentWorld(world, [
+          { t: 'start', id: 'bench', request: { site: 'bench', question: QUESTION, answer: ANSWER } },
+        ]);
+        const events = received.map((message) => message.event as { kind: string; decodeMs?: number; tokens?: number; message?: string; ms?: number });
+        const done = events.at(-1);
+        if (done?.kind !== 'done') throw new Error(`the correction failed: ${done?.message ?? 'no result'}`);
+        const totalMs = Date.now() - started;
+        const correctingAt = times[events.findIndex((event) => event.kind === 'correcting')] ?? -1;
+        return { firstTokenMs: firstTextMs, totalMs, decodeMs: done.decodeMs ?? 0, tokens: done.tokens ?? 0, loadMs: correctingAt };
+      };
       const cold = await correct();
       // Free the engine page: the next load reads the weights from the Cache API.
       await browser.worker.evaluate(async () => {

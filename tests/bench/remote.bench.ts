@@ -6,6 +6,7 @@
 import { loadNodeEngine } from '../../model/node-platform';
 import { startOpenAiServer } from '../support/openai-server';
 import { launchWithExtension, setSettings } from '../support/chromium';
+import { contentWorld, correctFromContentWorld } from '../support/content-world';
 
 type Result = { name: string; value: number; unit: string; budget?: string; note?: string };
 const RUNS = 15;
@@ -17,28 +18,19 @@ export default async function run(): Promise<Result[]> {
   const browser = await launchWithExtension({ webgpu: false });
   try {
     await setSettings(browser.worker, { engine: 'remote', remoteEndpoint: server.url, remoteModel: 'tiny-aligner', remoteTemplate: 'aligner-v1', defaultMode: 'auto' });
+    // The content script's own path: a page it runs on, and its world's correction port.
     const page = await browser.context.newPage();
-    await page.addInitScript({ content: 'window.__name = (f) => f;' });
-    await page.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+    await page.goto(`${server.url}/`);
+    const world = await contentWorld(page);
     const extension: number[] = [];
     const serverSide: number[] = [];
     for (let i = 0; i < RUNS + 1; i++) {
       const before = server.timings.length;
-      const firstText = await page.evaluate(
-        () =>
-          new Promise<number>((done, fail) => {
-            const api = (globalThis as unknown as { chrome: { runtime: { connect(o: object): { postMessage(m: object): void; onMessage: { addListener(f: (m: { kind: string; message?: string }) => void): void } } } } }).chrome;
-            const port = api.runtime.connect({ name: 'realign/correct' });
-            const start = performance.now();
-            let first = -1;
-            port.onMessage.addListener((update) => {
-              if (update.kind === 'text' && first < 0) first = performance.now() - start;
-              if (update.kind === 'done') done(first);
-              if (update.kind === 'error') fail(new Error(update.message));
-            });
-            port.postMessage({ type: 'start', site: 'bench', question: 'How is the weather?', answer: 'The weather is bad today.' });
-          }),
-      );
+      const { received, firstTextMs: firstText } = await correctFromContentWorld(world, [
+        { t: 'start', id: 'bench', request: { site: 'bench', question: 'How is the weather?', answer: 'The weather is bad today.' } },
+      ]);
+      const last = received.at(-1)?.event;
+      if (last?.kind !== 'done') throw new Error(`the correction failed: ${last?.message ?? 'no result'}`);
       const timing = server.timings[before]!;
       if (i === 0) continue; // the first request also starts the engine page
       extension.push(firstText);

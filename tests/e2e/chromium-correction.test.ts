@@ -24,6 +24,8 @@ async function askDemo(page: Page, question: string, answer: string) {
 async function openDemo(browser: ExtensionBrowser, hub: HubServer): Promise<Page> {
   const page = await browser.context.newPage();
   await page.goto(`${hub.url}/pages/demo.html`);
+  // The content script is watching (it asked the background for this site's settings first).
+  await page.waitForSelector('html[data-realign-active]');
   return page;
 }
 

@@ -5,6 +5,7 @@ import { launchWithExtension, setSettings, tinyAlignerSettings, type ExtensionBr
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
 import { HOSTILE_OUTPUT, startHostileServer, type HostileServer } from '../support/hostile-server';
 import { openPage, streamAnswer, waitForDone } from '../support/demo-page';
+import { contentWorld, correctFromContentWorld } from '../support/content-world';
 
 // Hardening: untrusted text from the page and from the model is only ever shown as text, nothing
 // Realign renders runs or loads anything, and a web page cannot drive the extension.
@@ -240,41 +241,49 @@ describe('a web page cannot drive the extension', () => {
   });
 
   test('a malformed request on the correction port gets a clear error, and the background keeps working', async () => {
+    // The content script's own world (the page cannot reach it): the only place allowed to open that port.
+    const page = await openPage(browser, `${hub.url}/pages/demo.html`);
+    const world = await contentWorld(page);
+    const malformedError = { kind: 'error', message: 'Realign received a malformed request.' };
+    const ask = (messages: unknown[]) => correctFromContentWorld(world, messages);
+    const answers = [
+      await ask([{ t: 'start', id: 'a', request: { site: 'demo', question: 'q', answer: 42 } }]),
+      await ask([{ t: 'start', id: 'b', request: {} }]),
+      await ask([{ t: 'start', id: 'c', request: { site: 'x'.repeat(200), question: 'q', answer: 'a' } }]),
+      await ask([{ type: 'start', site: 'demo', question: 'q', answer: 'the old format' }]),
+      await ask(['start']),
+    ];
+    expect(answers.map(({ received }) => received)).toEqual([
+      [{ t: 'event', id: 'a', seq: 0, event: malformedError }],
+      [{ t: 'event', id: 'b', seq: 0, event: malformedError }],
+      [{ t: 'event', id: 'c', seq: 0, event: malformedError }],
+      [{ t: 'event', id: 'malformed', seq: 0, event: malformedError }],
+      [{ t: 'event', id: 'malformed', seq: 0, event: malformedError }],
+    ]);
+    const normal = await ask([{ t: 'start', id: 'ok', request: { site: 'demo', question: 'How is the weather?', answer: 'The weather is bad today.' } }]);
+    expect(normal.received.at(-1)?.event).toMatchObject({ kind: 'done', text: HOSTILE_OUTPUT });
+    await world.close();
+    await page.close();
+  });
+
+  test('an extension page may not open the correction port (only content scripts may), nor the engine port', async () => {
     const page = await browser.context.newPage();
     await page.goto(`chrome-extension://${browser.extensionId}/popup.html`);
-    const replies = await page.evaluate(async () => {
-      const api = (globalThis as unknown as { chrome: { runtime: { connect(o: { name: string }): ChromePort } } }).chrome;
-      interface ChromePort {
-        postMessage(m: unknown): void;
-        disconnect(): void;
-        onMessage: { addListener(f: (m: unknown) => void): void };
-      }
-      const ask = (messages: unknown[], until: (m: { kind?: string }) => boolean) =>
-        new Promise<unknown[]>((resolve) => {
-          const port = api.runtime.connect({ name: 'realign/correct' });
-          const got: unknown[] = [];
-          port.onMessage.addListener((m) => {
-            got.push(m);
-            if (until(m as { kind?: string })) {
-              port.disconnect();
-              resolve(got);
-            }
-          });
-          for (const m of messages) port.postMessage(m);
+    const outcome = await page.evaluate(async () => {
+      const api = (globalThis as unknown as { chrome: { runtime: { connect(o: { name: string }): { postMessage(m: unknown): void; onMessage: { addListener(f: (m: unknown) => void): void }; onDisconnect: { addListener(f: () => void): void } } } } }).chrome;
+      const attempt = (name: string, message: unknown) =>
+        new Promise<string>((resolve) => {
+          const port = api.runtime.connect({ name });
+          port.onMessage.addListener((m) => resolve(`answered ${JSON.stringify(m)}`));
+          port.onDisconnect.addListener(() => resolve('disconnected'));
+          port.postMessage(message);
         });
-      const firstOnly = () => true;
-      const malformed = [
-        await ask([{ type: 'start', site: 'demo', question: 'q', answer: 42 }], firstOnly),
-        await ask([{ type: 'start' }], firstOnly),
-        await ask(['start'], firstOnly),
-        await ask([{ type: 'start', site: 'x'.repeat(100), question: 'q', answer: 'a' }], firstOnly),
+      return [
+        await attempt('realign/correct', { t: 'start', id: 'x', request: { site: 'demo', question: 'q', answer: 'The weather is bad today.' } }),
+        await attempt('realign/engine-host', { t: 'start', id: 'y', request: { kind: 'unload' } }),
       ];
-      const ended = (m: { kind?: string }) => m.kind === 'done' || m.kind === 'error';
-      const normal = await ask([{ type: 'start', site: 'demo', question: 'How is the weather?', answer: 'The weather is bad today.' }], ended);
-      return { malformed, normal };
     });
-    for (const reply of replies.malformed) expect(reply).toEqual([{ kind: 'error', message: 'Realign received a malformed request.' }]);
-    expect(replies.normal.at(-1)).toMatchObject({ kind: 'done', text: HOSTILE_OUTPUT });
+    expect(outcome).toEqual(['disconnected', 'disconnected']);
     await page.close();
   });
 });

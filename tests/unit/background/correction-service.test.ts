@@ -1,39 +1,61 @@
 import { describe, expect, test } from 'vitest';
 import { CorrectionService } from '../../../entrypoints/background/correction-service';
-import type { EngineHostConnection, PortLike } from '../../../entrypoints/background/host-client';
-import type { CorrectionUpdate, EngineJob } from '../../../utils/protocol';
+import { eventStream, type EngineService } from '../../../model/engine-service';
+import type { CorrectionUpdate, EngineJob } from '../../../utils/messages';
+import type { PortLike } from '../../../utils/task-port';
 
+/** A content script's port: it speaks the task wire format; `sent` holds the events it received. */
 function fakePort() {
   const sent: CorrectionUpdate[] = [];
+  const wire: unknown[] = [];
   let onMessage: (message: unknown) => void = () => undefined;
   let onDisconnect: () => void = () => undefined;
   const port: PortLike = {
     name: 'realign/correct',
-    postMessage: (message) => sent.push(message as CorrectionUpdate),
+    postMessage: (message) => {
+      wire.push(message);
+      sent.push((message as { event: CorrectionUpdate }).event);
+    },
     disconnect: () => undefined,
     onMessage: { addListener: (listener) => void (onMessage = listener) },
     onDisconnect: { addListener: (listener) => void (onDisconnect = listener) },
   };
-  return { port, sent, send: (message: unknown) => onMessage(message), close: () => onDisconnect() };
+  return {
+    port,
+    sent,
+    wire,
+    /** What the content script sends: a start, an approve signal, a cancel, or anything raw. */
+    start: (request: object) => onMessage({ t: 'start', id: 't1', request }),
+    approve: () => onMessage({ t: 'signal', id: 't1', signal: { kind: 'approve' } }),
+    raw: (message: unknown) => onMessage(message),
+    close: () => onDisconnect(),
+  };
 }
 
-/** A host whose jobs finish when the test says so. */
+/** An engine whose jobs finish when the test says so. */
 function fakeHost() {
-  const jobs: Array<{ id: string; job: EngineJob; onUpdate: (u: CorrectionUpdate) => void; finish: () => void }> = [];
+  const jobs: Array<{ id: string; job: EngineJob; finish: () => void }> = [];
   const cancelled: string[] = [];
-  const host: EngineHostConnection = {
-    run: (id, job, onUpdate) =>
-      new Promise<void>((resolve) => {
-        jobs.push({ id, job, onUpdate, finish: () => (onUpdate({ kind: 'done', text: job.answer.toUpperCase(), notes: [], tokens: 1, ms: 1 }), resolve()) });
-      }),
-    cancel: (id) => {
-      cancelled.push(id);
-      const job = jobs.find((entry) => entry.id === id);
-      job?.onUpdate({ kind: 'error', message: 'The correction was cancelled.' });
-    },
+  let sequence = 0;
+  const host: EngineService = {
+    correct: (job, signal) =>
+      eventStream<CorrectionUpdate>(
+        (emit) =>
+          new Promise<void>((resolve) => {
+            const id = `job${++sequence}`;
+            signal?.addEventListener('abort', () => {
+              cancelled.push(id);
+              emit({ kind: 'error', message: 'The correction was cancelled.' });
+              resolve();
+            });
+            jobs.push({ id, job, finish: () => (emit({ kind: 'done', text: job.answer.toUpperCase(), notes: [], tokens: 1, ms: 1 }), resolve()) });
+          }),
+      ),
+    load: () => eventStream(async (emit) => emit({ kind: 'ok' })),
     unload: async () => undefined,
-    status: async () => ({ state: 'empty' }),
     configure: () => undefined,
+    status: () => ({ state: 'empty' }),
+    watchStatus: () => () => undefined,
   };
   return { host, jobs, cancelled };
 }
@@ -47,13 +69,13 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 describe('CorrectionService', () => {
   test('two tabs asking at once are both served, one after the other, each on its own port', async () => {
     const { host, jobs } = fakeHost();
-    const service = new CorrectionService({ host, jobSettings: settings, isVisible: () => false });
+    const service = new CorrectionService({ engine: host, jobSettings: settings, isVisible: () => false });
     const a = fakePort();
     const b = fakePort();
     service.handlePort(a.port, 1);
     service.handlePort(b.port, 2);
-    a.send({ type: 'start', site: 'demo', question: 'q', answer: 'first' });
-    b.send({ type: 'start', site: 'demo', question: 'q', answer: 'second' });
+    a.start({ site: 'demo', question: 'q', answer: 'first' });
+    b.start({ site: 'demo', question: 'q', answer: 'second' });
     await tick();
     expect(jobs.map((job) => job.job.answer)).toEqual(['first']);
     expect(b.sent).toContainEqual({ kind: 'queued', position: 1 });
@@ -69,24 +91,24 @@ describe('CorrectionService', () => {
 
   test('a port that disconnects (tab closed, navigated, panel dismissed) cancels its running job', async () => {
     const { host, cancelled } = fakeHost();
-    const service = new CorrectionService({ host, jobSettings: settings, isVisible: () => false });
+    const service = new CorrectionService({ engine: host, jobSettings: settings, isVisible: () => false });
     const a = fakePort();
     service.handlePort(a.port, 1);
-    a.send({ type: 'start', site: 'demo', question: 'q', answer: 'x' });
+    a.start({ site: 'demo', question: 'q', answer: 'x' });
     await tick();
     a.close();
-    expect(cancelled).toEqual(['1:1']);
+    expect(cancelled).toEqual(['job1']);
   });
 
   test('a closed tab loses its waiting requests without running them', async () => {
     const { host, jobs } = fakeHost();
-    const service = new CorrectionService({ host, jobSettings: settings, isVisible: () => false });
+    const service = new CorrectionService({ engine: host, jobSettings: settings, isVisible: () => false });
     const running = fakePort();
     const waiting = fakePort();
     service.handlePort(running.port, 1);
     service.handlePort(waiting.port, 2);
-    running.send({ type: 'start', site: 'demo', question: '', answer: 'one' });
-    waiting.send({ type: 'start', site: 'demo', question: '', answer: 'two' });
+    running.start({ site: 'demo', question: '', answer: 'one' });
+    waiting.start({ site: 'demo', question: '', answer: 'two' });
     await tick();
     service.cancelTab(2);
     jobs[0]!.finish();
@@ -96,19 +118,26 @@ describe('CorrectionService', () => {
     expect(waiting.sent.at(-1)).toEqual({ kind: 'error', message: 'The correction was cancelled.' });
   });
 
-  test('a malformed message gets an error, not a crash', () => {
+  test('a malformed request gets an error on its task, not a crash; a message outside the wire format too', async () => {
     const { host } = fakeHost();
-    const service = new CorrectionService({ host, jobSettings: settings, isVisible: () => false });
+    const service = new CorrectionService({ engine: host, jobSettings: settings, isVisible: () => false });
     const a = fakePort();
     service.handlePort(a.port, 1);
-    a.send({ type: 'start', answer: 42 });
-    expect(a.sent).toEqual([{ kind: 'error', message: 'Realign received a malformed request.' }]);
+    a.start({ answer: 42 });
+    a.raw({ type: 'start', answer: 'old format' });
+    a.raw('start');
+    await tick();
+    expect(a.wire).toEqual([
+      { t: 'event', id: 't1', seq: 0, event: { kind: 'error', message: 'Realign received a malformed request.' } },
+      { t: 'event', id: 'malformed', seq: 0, event: { kind: 'error', message: 'Realign received a malformed request.' } },
+      { t: 'event', id: 'malformed', seq: 0, event: { kind: 'error', message: 'Realign received a malformed request.' } },
+    ]);
   });
 
   test('unusable settings end the request with their message', async () => {
     const { host } = fakeHost();
     const service = new CorrectionService({
-      host,
+      engine: host,
       jobSettings: async () => {
         throw new Error('No server address is set.');
       },
@@ -116,7 +145,7 @@ describe('CorrectionService', () => {
     });
     const a = fakePort();
     service.handlePort(a.port, 1);
-    a.send({ type: 'start', site: 'demo', question: '', answer: 'x' });
+    a.start({ site: 'demo', question: '', answer: 'x' });
     await tick();
     await tick();
     expect(a.sent.at(-1)).toEqual({ kind: 'error', message: 'No server address is set.' });
@@ -126,7 +155,7 @@ describe('CorrectionService', () => {
     const { host, jobs } = fakeHost();
     const approved: string[] = [];
     const service = new CorrectionService({
-      host,
+      engine: host,
       jobSettings: settings,
       isVisible: () => false,
       consentNeeded: async () => (approved.length ? null : { kind: 'consent', model: 'Qwen2.5 0.5B Instruct', repo: 'a/b', host: 'https://huggingface.co/', bytes: 483e6 }),
@@ -134,23 +163,24 @@ describe('CorrectionService', () => {
     });
     const a = fakePort();
     service.handlePort(a.port, 1);
-    a.send({ type: 'start', site: 'demo', question: '', answer: 'x' });
+    a.start({ site: 'demo', question: '', answer: 'x' });
     await tick();
     expect(a.sent).toEqual([{ kind: 'consent', model: 'Qwen2.5 0.5B Instruct', repo: 'a/b', host: 'https://huggingface.co/', bytes: 483e6 }]);
     expect(jobs).toEqual([]);
-    a.send({ type: 'approve' });
+    a.approve();
     await tick();
     await tick();
     expect(approved).toEqual(['a/b']);
     expect(jobs.map((job) => job.job.answer)).toEqual(['x']);
   });
 
-  test('an answer over the size limit is refused with a message saying what to do', () => {
+  test('an answer over the size limit is refused with a message saying what to do', async () => {
     const { host, jobs } = fakeHost();
-    const service = new CorrectionService({ host, jobSettings: settings, isVisible: () => false });
+    const service = new CorrectionService({ engine: host, jobSettings: settings, isVisible: () => false });
     const a = fakePort();
     service.handlePort(a.port, 1);
-    a.send({ type: 'start', site: 'demo', question: '', answer: 'word '.repeat(40_000) });
+    a.start({ site: 'demo', question: '', answer: 'word '.repeat(40_000) });
+    await tick();
     expect(a.sent).toEqual([{ kind: 'error', message: expect.stringMatching(/too long to correct here \(200 KB; the limit is 60 KB\)\. Select a part/) }]);
     expect(jobs).toEqual([]);
   });

@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { joinBlocks, planChunks, splitParagraphs } from '../../../model/chunking';
+import { correctAnswer } from '../../../model/engine';
+import { applyTextDelta, type CorrectionUpdate } from '../../../utils/messages';
+import { EchoEngine } from '../../support/echo-engine';
 
 describe('splitParagraphs', () => {
   test('splits at blank lines and joins back to the exact input', () => {
@@ -45,5 +48,32 @@ describe('planChunks', () => {
     const chunks = await planChunks(answer, fitsUnder(10));
     expect(chunks.map((chunk) => chunk.fits)).toEqual([true, false, true]);
     expect(chunks.map((chunk) => chunk.text + chunk.separator).join('')).toBe(answer);
+  });
+});
+
+describe('correctAnswer with chunking', () => {
+  test('a long answer is corrected part by part and rejoined exactly around the corrected parts', async () => {
+    const engine = new EchoEngine('wasm');
+    const paragraphs = Array.from({ length: 6 }, (_, i) => `Paragraph ${i} is bad and long enough to matter here.`);
+    const answer = paragraphs.join('\n\n');
+    const updates: CorrectionUpdate[] = [];
+    const result = await correctAnswer(engine, 'Q?', answer, { template: 'aligner-v1', contextLength: 60, maxNewTokens: 64, onUpdate: (u) => updates.push(u) });
+    expect(result.text).toBe(answer.replace(/\bbad\b/g, 'good'));
+    expect(engine.generated.length).toBeGreaterThan(1);
+    // The first part shows before the last one starts.
+    let streamed = '';
+    const texts = updates.map((update) => (update.kind === 'text' ? (streamed = applyTextDelta(streamed, update)!) : ''));
+    const firstDone = updates.findIndex((update, i) => update.kind === 'text' && update.part === 1 && texts[i]!.includes('Paragraph 0 is good'));
+    const lastPart = updates.findIndex((update) => update.kind === 'text' && update.part === update.parts);
+    expect(firstDone).toBeGreaterThan(-1);
+    expect(firstDone).toBeLessThan(lastPart);
+  });
+
+  test('a single paragraph too long for the context is passed through unchanged with a note', async () => {
+    const engine = new EchoEngine('wasm');
+    const long = Array.from({ length: 80 }, () => 'bad').join(' ');
+    const result = await correctAnswer(engine, 'Q?', `It is bad.\n\n${long}`, { template: 'aligner-v1', contextLength: 60, maxNewTokens: 64 });
+    expect(result.text).toBe(`It is good.\n\n${long}`);
+    expect(result.notes.join(' ')).toMatch(/too long.*unchanged/);
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AbortError, buildPrompt, correctAnswer } from '../../../model/engine';
 import { loadNodeEngine, missingFromModelFolder } from '../../../model/node-platform';
 import type { TransformersEngine } from '../../../model/transformers-engine';
-import type { CorrectionUpdate } from '../../../utils/protocol';
+import { applyTextDelta, type CorrectionUpdate } from '../../../utils/messages';
 
 interface Case {
   question: string;
@@ -53,7 +53,9 @@ describe('the engine on the tiny Aligner (onnxruntime-node, the same code the ex
       maxNewTokens: 128,
       onUpdate: (update) => updates.push(update),
     });
-    const texts = updates.flatMap((update) => (update.kind === 'text' ? [update.text] : []));
+    // Deltas rebuild the text as it grew (each one an append, or a tail taken back).
+    const texts: string[] = [];
+    for (const update of updates) if (update.kind === 'text') texts.push(applyTextDelta(texts.at(-1) ?? '', update)!);
     expect(texts.length).toBeGreaterThan(0);
     for (let i = 1; i < texts.length; i++) expect(texts[i]!.startsWith(texts[i - 1]!.trimEnd())).toBe(true);
     expect(texts.at(-1)).toBe('The plan is good today. My dog always sleeps.');

@@ -1,5 +1,11 @@
-import type { CorrectionUpdate, Device, EngineJob, EngineStatus } from '../utils/protocol';
-import { AbortError, correctAnswer, type AlignerEngine } from './engine';
+import type {
+  CorrectionUpdate,
+  EngineJob,
+  EngineStatus,
+  LocalModelConfig,
+  RemoteModelConfig,
+} from '../utils/messages';
+import { AbortError, correctAnswer, messageOf, type AlignerEngine } from './engine';
 import { isTemplateId, type TemplateId } from './templates';
 import type { LocalDevice } from './presets';
 import type { DownloadProgress } from './transformers-engine';
@@ -20,25 +26,80 @@ export interface HostPlatform {
     dtype: string;
     onProgress: (progress: DownloadProgress) => void;
   }): Promise<AlignerEngine>;
-  createRemote(model: Extract<EngineJob['model'], { engine: 'remote' }>): AlignerEngine;
-  /** Called after `idleCloseMs` without work: free the model (and close the document). */
+  createRemote(model: RemoteModelConfig): AlignerEngine;
+  /** Called after the idle time without work, once the model is freed (e.g. close the document). */
   onIdle(): void;
-  onStatus(status: EngineStatus): void;
+}
+
+/** A load job's events: download progress, loading, then `ok` (or an error). */
+export type LoadEvent = Extract<CorrectionUpdate, { kind: 'download' | 'loading' | 'error' }> | { kind: 'ok' };
+
+/**
+ * The engine as every caller sees it: jobs in, streams of events out. `InProcessEngineService`
+ * runs it here (Firefox's background page, the offscreen document, tests); the background's
+ * `PortEngineService` runs the same jobs behind the message layer (entrypoints/background).
+ */
+export interface EngineService {
+  /** Corrects one answer; ends with `done` or `error`. Aborting the signal cancels it. */
+  correct(job: EngineJob, signal?: AbortSignal): AsyncIterable<CorrectionUpdate>;
+  /** Downloads (if needed) and loads a model without correcting anything. */
+  load(model: LocalModelConfig, signal?: AbortSignal): AsyncIterable<LoadEvent>;
+  /** Frees the model (jobs in flight are cancelled). */
+  unload(): Promise<void>;
+  configure(idleCloseMs: number): void;
+  status(): EngineStatus;
+  /** Calls `listener` with the current status, then on every change; returns the unsubscribe. */
+  watchStatus(listener: (status: EngineStatus) => void): () => void;
 }
 
 /**
- * Keeps at most one model loaded and runs one correction at a time. Knows nothing about
- * messaging: the entrypoints feed it jobs and forward its updates.
+ * Turns a callback-style job into an AsyncIterable of its events. The job's last event must be
+ * final; the iterable ends after it.
  */
-export class EngineHost {
+export function eventStream<T>(run: (emit: (event: T) => void) => Promise<void>): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const queue: T[] = [];
+      let finished = false;
+      let wake: (() => void) | null = null;
+      const notify = () => {
+        wake?.();
+        wake = null;
+      };
+      void run((event) => {
+        queue.push(event);
+        notify();
+      }).finally(() => {
+        finished = true;
+        notify();
+      });
+      return {
+        async next(): Promise<IteratorResult<T>> {
+          for (;;) {
+            if (queue.length > 0) return { value: queue.shift()!, done: false };
+            if (finished) return { value: undefined, done: true };
+            await new Promise<void>((resolve) => (wake = resolve));
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Keeps at most one model loaded and runs one job at a time. Knows nothing about messaging:
+ * the entrypoints feed it jobs and forward its events.
+ */
+export class InProcessEngineService implements EngineService {
   private engine: AlignerEngine | null = null;
   private engineKey = '';
   private loading: Promise<AlignerEngine> | null = null;
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Set<AbortController>();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private idleCloseMs = 5 * 60_000;
-  private status: EngineStatus = { state: 'empty' };
+  private current: EngineStatus = { state: 'empty' };
+  private readonly statusListeners = new Set<(status: EngineStatus) => void>();
   private webgpu: Promise<WebGpuSupport> | null = null;
   /** WebGPU failed once in this host (device lost, unsupported op): stay on WASM. */
   private webgpuBroken: string | null = null;
@@ -50,37 +111,60 @@ export class EngineHost {
     this.armIdleTimer();
   }
 
-  getStatus(): EngineStatus {
-    return this.status;
+  status(): EngineStatus {
+    return this.current;
+  }
+
+  watchStatus(listener: (status: EngineStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    listener(this.current);
+    return () => this.statusListeners.delete(listener);
   }
 
   private setStatus(status: EngineStatus): void {
-    this.status = status;
-    this.platform.onStatus(status);
+    this.current = status;
+    for (const listener of this.statusListeners) listener(status);
   }
 
-  /** Runs a job after the ones before it; resolves when it has finished or failed. */
-  run(id: string, job: EngineJob, onUpdate: (update: CorrectionUpdate) => void): Promise<void> {
-    const controller = new AbortController();
-    this.running.set(id, controller);
-    clearTimeout(this.idleTimer);
-    const task = this.chain.then(() => this.execute(job, controller.signal, onUpdate));
-    this.chain = task.catch(() => undefined);
-    return task.finally(() => {
-      this.running.delete(id);
-      this.armIdleTimer();
-    });
+  correct(job: EngineJob, signal?: AbortSignal): AsyncIterable<CorrectionUpdate> {
+    return eventStream((emit) => this.enqueue(signal, (aborted) => this.runCorrection(job, aborted, emit)));
   }
 
-  cancel(id: string): void {
-    this.running.get(id)?.abort();
+  load(model: LocalModelConfig, signal?: AbortSignal): AsyncIterable<LoadEvent> {
+    return eventStream<LoadEvent>((emit) =>
+      this.enqueue(signal, async (aborted) => {
+        try {
+          await this.engineFor(model, emit);
+          emit({ kind: 'ok' });
+        } catch (error) {
+          emit({ kind: 'error', message: aborted.aborted ? 'The download was cancelled.' : messageOf(error) });
+        }
+      }),
+    );
   }
 
   async unload(): Promise<void> {
-    for (const controller of this.running.values()) controller.abort();
+    for (const controller of this.running) controller.abort();
     await this.chain;
     await this.disposeEngine();
     this.setStatus({ state: 'empty' });
+  }
+
+  /** Runs a job after the ones before it; resolves when it has finished or failed. */
+  private enqueue(signal: AbortSignal | undefined, job: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const controller = new AbortController();
+    const forward = () => controller.abort();
+    if (signal?.aborted) controller.abort();
+    signal?.addEventListener('abort', forward);
+    this.running.add(controller);
+    clearTimeout(this.idleTimer);
+    const task = this.chain.then(() => job(controller.signal));
+    this.chain = task.catch(() => undefined);
+    return task.finally(() => {
+      signal?.removeEventListener('abort', forward);
+      this.running.delete(controller);
+      this.armIdleTimer();
+    });
   }
 
   private armIdleTimer(): void {
@@ -102,25 +186,25 @@ export class EngineHost {
     if (engine) await engine.dispose().catch(() => undefined);
   }
 
-  private async execute(job: EngineJob, signal: AbortSignal, onUpdate: (update: CorrectionUpdate) => void) {
+  private async runCorrection(job: EngineJob, signal: AbortSignal, emit: (update: CorrectionUpdate) => void): Promise<void> {
     try {
       if (signal.aborted) throw new AbortError();
       const template: TemplateId = isTemplateId(job.model.template) ? job.model.template : 'aligner-v1';
-      let engine = await this.engineFor(job, onUpdate);
+      let engine = await this.engineFor(job.model, emit);
       if (signal.aborted) throw new AbortError();
       const correct = (current: AlignerEngine) => {
-        onUpdate({
+        emit({
           kind: 'correcting',
           device: current.device,
           remoteHost: job.model.engine === 'remote' ? new URL(job.model.endpoint).host : undefined,
         });
-        this.setStatus({ ...this.status, state: 'busy' });
+        this.setStatus({ ...this.current, state: 'busy' });
         return correctAnswer(current, job.question, job.answer, {
           template,
           contextLength: job.model.contextLength,
           maxNewTokens: job.maxNewTokens,
           signal,
-          onUpdate,
+          onUpdate: emit,
           notes: current.notice ? [current.notice] : [],
         });
       };
@@ -131,26 +215,26 @@ export class EngineHost {
         if (engine.device !== 'webgpu' || error instanceof AbortError || signal.aborted) throw error;
         this.webgpuBroken = `WebGPU failed (${messageOf(error)}); using WASM instead.`;
         await this.disposeEngine();
-        engine = await this.engineFor(job, onUpdate);
+        engine = await this.engineFor(job.model, emit);
         await correct(engine);
       }
-      this.setStatus({ ...this.status, state: 'ready' });
+      this.setStatus({ ...this.current, state: 'ready' });
     } catch (error) {
       const cancelled = error instanceof AbortError || signal.aborted;
-      if (this.status.state === 'busy') this.setStatus({ ...this.status, state: 'ready' });
-      onUpdate({ kind: 'error', message: cancelled ? 'The correction was cancelled.' : messageOf(error) });
+      if (this.current.state === 'busy') this.setStatus({ ...this.current, state: 'ready' });
+      emit({ kind: 'error', message: cancelled ? 'The correction was cancelled.' : messageOf(error) });
     }
   }
 
-  private async engineFor(job: EngineJob, onUpdate: (update: CorrectionUpdate) => void): Promise<AlignerEngine> {
-    const model = job.model;
+  private async engineFor(model: EngineJob['model'], emit: (update: Extract<CorrectionUpdate, { kind: 'download' | 'loading' }>) => void): Promise<AlignerEngine> {
     if (model.engine === 'remote') {
-      const key = `remote|${model.endpoint}|${model.model}|${model.apiKey.length}`;
+      // The whole key, not a digest of it: a rotated key must reach the server at once.
+      const key = JSON.stringify(['remote', model.endpoint, model.model, model.apiKey, model.timeoutMs]);
       if (this.engine && this.engineKey === key) return this.engine;
       await this.disposeEngine();
       this.engine = this.platform.createRemote(model);
       this.engineKey = key;
-      this.setStatus({ state: 'ready', model: model.endpoint, device: 'remote' });
+      this.setStatus({ state: 'ready', model: new URL(model.endpoint).host, device: 'remote' });
       return this.engine;
     }
     this.webgpu ??= this.platform.detectWebGpu();
@@ -168,7 +252,7 @@ export class EngineHost {
 
     await this.disposeEngine();
     this.engineKey = key;
-    onUpdate({ kind: 'loading', device, fallbackReason });
+    emit({ kind: 'loading', device, fallbackReason });
     this.setStatus({ state: 'loading', model: model.repo, device });
     let wasDownloading = false;
     this.loading = this.platform.loadLocal({
@@ -179,13 +263,13 @@ export class EngineHost {
       onProgress: (progress) => {
         const downloading = progress.filesDone < progress.files && !(progress.total > 0 && progress.loaded >= progress.total);
         if (downloading) {
-          onUpdate({ kind: 'download', ...progress });
-          this.setStatus({ state: 'downloading', model: model.repo, device, download: progress });
+          emit({ kind: 'download', ...progress });
+          this.setStatus({ state: 'downloading', model: model.repo, device, download: { loaded: progress.loaded, total: progress.total } });
           wasDownloading = true;
         } else if (wasDownloading) {
           // Every byte is here; building the inference session can still take a while.
           wasDownloading = false;
-          onUpdate({ kind: 'loading', device, fallbackReason });
+          emit({ kind: 'loading', device, fallbackReason });
           this.setStatus({ state: 'loading', model: model.repo, device });
         }
       },
@@ -194,7 +278,7 @@ export class EngineHost {
       this.engine = await this.loading;
     } catch (error) {
       this.engineKey = '';
-      this.setStatus({ state: 'error', model: model.repo, message: messageOf(error) });
+      this.setStatus({ state: 'error', model: model.repo, message: describeLoadError(model.repo, model.host, error) });
       throw new Error(describeLoadError(model.repo, model.host, error));
     } finally {
       this.loading = null;
@@ -202,11 +286,6 @@ export class EngineHost {
     this.setStatus({ state: 'ready', model: model.repo, device });
     return this.engine;
   }
-}
-
-export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }
 
 /** transformers.js's own messages for a missing model are misleading (PLATFORM.md): say what failed. */
