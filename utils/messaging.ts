@@ -20,6 +20,8 @@ export const SettingsChangeSchema = v.object({
   site: v.optional(v.object({ id: text(300), enabled: v.optional(v.boolean()), mode: v.optional(v.nullable(ModeSchema)) })),
   /** Forget every approved model download. */
   clearApprovals: v.optional(v.boolean()),
+  /** Record agreement to download these models (`host|repo`), e.g. after the person picked and confirmed one. */
+  approve: v.optional(v.pipe(v.array(text(2400)), v.maxLength(16))),
 });
 export type SettingsChange = v.InferOutput<typeof SettingsChangeSchema>;
 

@@ -277,5 +277,6 @@ export function applySettingsChange(settings: Settings, change: SettingsChange):
     next.sites[id] = site;
   }
   if (change.clearApprovals) next.approvedModels = [];
+  if (change.approve) next.approvedModels = [...new Set([...next.approvedModels, ...change.approve])];
   return next;
 }

@@ -51,13 +51,18 @@ export async function openExtensionPage(browser: Browser, path: string): Promise
   return page;
 }
 
-/** Writes settings from an extension page, the way the options page stores them. */
+/**
+ * Writes settings the way the options page does: a `saveSettings` request from an extension page
+ * (Firefox keeps settings in the extension's IndexedDB, out of content scripts' reach).
+ */
 export async function setFirefoxSettings(browser: Browser, patch: Record<string, unknown>): Promise<void> {
+  const { approvedModels, ...fields } = patch as { approvedModels?: string[] } & Record<string, unknown>;
   const page = await openExtensionPage(browser, 'options.html');
-  await page.evaluate(async (change) => {
-    const api = (globalThis as unknown as { browser: { storage: { local: { get(key: string): Promise<Record<string, unknown>>; set(value: object): Promise<void> } } } }).browser;
-    const { settings } = await api.storage.local.get('settings');
-    await api.storage.local.set({ settings: { ...((settings as object) ?? {}), ...change }, settings$: { v: 2 } });
-  }, patch);
+  const result = await page.evaluate(async (data) => {
+    const api = (globalThis as unknown as { browser: { runtime: { sendMessage(m: unknown): Promise<{ res?: unknown; err?: unknown }> } } }).browser;
+    // @webext-core/messaging's wire format (utils/messaging.ts).
+    return api.runtime.sendMessage({ id: 1, type: 'saveSettings', data, timestamp: Date.now() });
+  }, { fields, ...(approvedModels ? { approve: approvedModels } : {}) });
   await page.close();
+  if (!result || result.err) throw new Error(`saveSettings failed: ${JSON.stringify(result?.err)}`);
 }
