@@ -59,7 +59,8 @@ const TIME_TEXT = /^\s*\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?\s*$/i;
 const STREAMING_MARKERS = '[aria-busy="true"], [data-is-streaming="true"], [data-streaming="true"], [class*="streaming"], [class*="Streaming"]';
 const STOP_CONTROLS =
   'button[aria-label*="stop" i], button[title*="stop" i], button[data-testid*="stop" i], button[class*="stop" i], button[id*="stop" i], [role="button"][aria-label*="stop" i]';
-const COMPOSERS = 'textarea, [contenteditable]:not([contenteditable="false"])';
+/** Where a streaming signal shows on a page read by shape (for the watcher's quick check). */
+export const SHAPE_SIGNALS = `${STREAMING_MARKERS}, ${STOP_CONTROLS}`;
 
 /** Role words: positive says "answer", negative says "question". */
 const ROLE_WORDS: Record<string, number> = {
@@ -507,8 +508,8 @@ function streamingMarkers(root: ParentNode): Element[] {
   });
 }
 
-/** A visible stop control, preferably beside the composer: the last answer is still streaming. */
-function stopShown(root: ParentNode, zones: Zones): boolean {
+/** A visible stop control (a composer's "Stop generating"): the last answer is still streaming. */
+function stopShown(root: ParentNode): boolean {
   for (const control of Array.from(root.querySelectorAll(STOP_CONTROLS))) {
     if (isHiddenElement(control) || hiddenByClass(control)) continue;
     let hiddenAbove = false;
@@ -528,7 +529,6 @@ function stopShown(root: ParentNode, zones: Zones): boolean {
     ];
     if (words.some((word) => word === 'stop' || word === 'stoppable' || word === 'stopping')) return true;
   }
-  void zones;
   return false;
 }
 
@@ -585,7 +585,7 @@ export function locateByShape(root: ParentNode): ShapeLocated {
     }
     if (located.answers.length > 0) {
       located.status = 'ok';
-      if (stopShown(root, zones)) located.answers[located.answers.length - 1].streaming = true;
+      if (stopShown(root)) located.answers[located.answers.length - 1].streaming = true;
     }
     return located;
   } catch (error) {
