@@ -6,12 +6,15 @@
  * values of attributes that can hold text (aria-label, title, alt, href, src, placeholder, value,
  * data-* payloads...) are dropped, keeping only the attribute's name.
  *
- * Class names and test ids are developers' identifiers, not the person's words, but ids and hashes
- * in them can still identify a conversation or an account. So they are written as shapes: each
- * part that reads as a code word (lowercase letters, or camelCase/PascalCase words) is kept, as
- * those are what a fixture (and the shape adapter) needs; every other part (digits, hashes, mixed
- * tokens) becomes its shape, with runs of lowercase letters as `a`, capitals as `A`, digits as `9`
- * (`Message_botMessageBubble__aYctV` → `Message_botMessageBubble__aAaA`, `turn-42` → `turn-9`).
+ * Class names and test ids are developers' identifiers, not the person's words, but numbers and
+ * hashes in them can still identify a conversation or an account. So they are written as shapes:
+ * each part that reads as a code word (lowercase letters, or camelCase/PascalCase words, no digits)
+ * is kept, as those are what a fixture (and the shape adapter) needs; every other part (digits,
+ * hashes, mixed tokens) becomes its shape, with runs of lowercase letters as `a`, capitals as `A`,
+ * digits as `9` (`Message_botMessageBubble__aYctV` → `Message_botMessageBubble__aAaA`, `turn-42` →
+ * `turn-9`). Element ids (and name/for/slot) are per-instance and the likeliest place for a value
+ * made from content (a title slug, a user name), so they are written as bare shapes, words and all
+ * (`conv-Jabberwock-42` → `a-Aa-9`).
  *
  * Depth-limited and size-capped: long lists keep their first and last children and say how many
  * were left out; the whole outline stops at a fixed number of elements.
@@ -63,20 +66,22 @@ const DATA_WORDS = new Set([
 const TYPES = new Set([
   'button', 'submit', 'reset', 'text', 'search', 'checkbox', 'radio', 'file', 'hidden', 'email', 'number', 'range', 'url', 'password',
 ]);
-/** Attributes written as their shape (identifiers made by the site's code). */
-const SHAPED = new Set(['class', 'id', 'data-testid', 'data-test-id', 'data-qa', 'data-cy', 'name', 'for', 'slot']);
+/** Test ids: written as shapes, code words kept (like class names). */
+const TEST_IDS = new Set(['data-testid', 'data-test-id', 'data-qa', 'data-cy']);
+/** Per-instance identifiers, the likeliest place for a value made from content: written as bare shapes. */
+const IDENTIFIERS = new Set(['id', 'name', 'for', 'slot']);
 
 /** A code word: lowercase letters, or camelCase / PascalCase words (no digits). */
 const CODE_WORD = /^(?:[a-z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*)$/;
 const MAX_WORD = 24;
 
-/** The shape of an identifier: code words kept, every other part reduced to `a`/`A`/`9` runs. */
+function bareShape(part: string): string {
+  return part.replace(/[a-z]+/g, 'a').replace(/[A-Z]+/g, 'A').replace(/[0-9]+/g, '9');
+}
+
+/** The shape of a class name or test id: code words kept, every other part reduced to `a`/`A`/`9` runs. */
 export function shapeOf(token: string): string {
-  return token.replace(/[A-Za-z0-9]+/g, (part) =>
-    part.length <= MAX_WORD && CODE_WORD.test(part)
-      ? part
-      : part.replace(/[a-z]+/g, 'a').replace(/[A-Z]+/g, 'A').replace(/[0-9]+/g, '9'),
-  );
+  return token.replace(/[A-Za-z0-9]+/g, (part) => (part.length <= MAX_WORD && CODE_WORD.test(part) ? part : bareShape(part)));
 }
 
 function escapeAttr(value: string): string {
@@ -94,7 +99,8 @@ function attributeOut(el: Element, name: string): string {
     const shapes = value.split(/\s+/).filter(Boolean).map(shapeOf);
     return shapes.length > 0 ? ` class="${escapeAttr(shapes.join(' '))}"` : '';
   }
-  if (SHAPED.has(name)) return value === '' ? ` ${name}` : ` ${name}="${escapeAttr(value.split(/\s+/).map(shapeOf).join(' '))}"`;
+  if (TEST_IDS.has(name)) return value === '' ? ` ${name}` : ` ${name}="${escapeAttr(value.split(/\s+/).map(shapeOf).join(' '))}"`;
+  if (IDENTIFIERS.has(name)) return value === '' ? ` ${name}` : ` ${name}="${escapeAttr(bareShape(value))}"`;
   const enumerated = ENUMERATED[name];
   if (enumerated !== undefined) return enumerated.has(value) ? ` ${name}="${value}"` : ` ${name}`;
   if (name.startsWith('aria-') && STATES.has(value)) return ` ${name}="${value}"`;

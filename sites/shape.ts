@@ -374,23 +374,23 @@ function findTurns(root: ParentNode, bodies: Element[], zones: Zones): Turn[] {
   const children = Array.from(list.children).filter((child) => !zones.excluded(child));
   const holding = children.map((child) => ({ child, held: bodiesIn(child) }));
   const withBodies = holding.filter((h) => h.held.length > 0);
-  // Pair layouts: every child holds a question and its answer; split each into its parts.
-  const pairs = withBodies.length > 0 && withBodies.filter((h) => h.held.length >= 2).length * 2 >= withBodies.length;
+  const plainTurns = holding.filter((h) => h.held.length === 0 && hasVisibleText(h.child, zones)).length;
+  // Pair layouts: every child holds a question and its answer (both Markdown, or a plain question
+  // before a Markdown answer, and no plain turn of its own beside them): split each into its parts.
+  const pairs =
+    withBodies.length > 0 &&
+    (withBodies.filter((h) => h.held.length >= 2).length * 2 >= withBodies.length ||
+      (withBodies.length >= 2 &&
+        plainTurns === 0 &&
+        !roleWordsDiffer(withBodies.map((h) => h.child)) &&
+        withBodies.every((h) => questionBeforeBody(h.child, h.held, zones))));
   const turns: Turn[] = [];
   const add = (el: Element, held: Element[]): void => {
     turns.push({ el, bodies: held, score: 0, words: new Set() });
   };
   for (const { child, held } of holding) {
-    if (pairs && held.length >= 2) {
-      let box = child;
-      // Descend while a single child holds everything.
-      for (;;) {
-        const kids = Array.from(box.children).filter((kid) => !zones.excluded(kid));
-        const full = kids.filter((kid) => held.some((body) => kid === body || kid.contains(body)));
-        if (full.length === 1 && kids.every((kid) => kid === full[0] || !hasVisibleText(kid, zones)) && full[0] !== held[0]) box = full[0];
-        else break;
-      }
-      for (const part of Array.from(box.children)) {
+    if (pairs && held.length >= 1) {
+      for (const part of Array.from(pairBox(child, held, zones).children)) {
         if (zones.excluded(part)) continue;
         const partBodies = held.filter((body) => part === body || part.contains(body));
         if (partBodies.length > 0 || hasVisibleText(part, zones)) add(part, partBodies);
@@ -405,6 +405,43 @@ function findTurns(root: ParentNode, bodies: Element[], zones: Zones): Turn[] {
   return turns;
 }
 
+/** Whether role words set some of these boxes apart from others (then they are turns, not pairs). */
+function roleWordsDiffer(boxes: Element[]): boolean {
+  const sets = boxes.map((el) => {
+    const turn: Turn = { el, bodies: [], score: 0, words: new Set() };
+    collectWords(turn, 3);
+    return turn.words;
+  });
+  const all = new Set(sets.flatMap((set) => [...set]));
+  for (const word of all) {
+    if ((ROLE_WORDS[word] ?? 0) === 0) continue;
+    if (sets.some((set) => !set.has(word))) return true;
+  }
+  return false;
+}
+
+/** The box a pair's parts sit in: down through wrappers that hold all of its text alone. */
+function pairBox(box: Element, held: Element[], zones: Zones): Element {
+  for (;;) {
+    const kids = Array.from(box.children).filter((kid) => !zones.excluded(kid));
+    const full = kids.filter((kid) => held.some((body) => kid === body || kid.contains(body)));
+    if (full.length === 1 && full[0] !== held[0] && kids.every((kid) => kid === full[0] || !hasVisibleText(kid, zones))) box = full[0];
+    else return box;
+  }
+}
+
+/** Whether a box holding one answer body also holds, before it, a part with a plain question. */
+function questionBeforeBody(child: Element, held: Element[], zones: Zones): boolean {
+  if (held.length !== 1) return false;
+  const parts = Array.from(pairBox(child, held, zones).children).filter((part) => !zones.excluded(part) && hasVisibleText(part, zones));
+  const last = parts[parts.length - 1];
+  if (parts.length < 2 || last === undefined || !(last === held[0] || last.contains(held[0]))) return false;
+  return parts.slice(0, -1).some((part) => {
+    const leaf = textLeaf(part, zones);
+    return leaf !== null && !HEADINGS.has(leaf.localName);
+  });
+}
+
 /** With one body on the page, the list is where its turn has a look-alike sibling with text. */
 function listAroundLoneBody(body: Element, zones: Zones): Element | null {
   for (let turn: Element = body; turn.parentElement !== null; turn = turn.parentElement) {
@@ -416,12 +453,12 @@ function listAroundLoneBody(body: Element, zones: Zones): Element | null {
   return null;
 }
 
-/** Role words of a turn: from its own markup, not from inside its message bodies. */
-function collectWords(turn: Turn): void {
-  const stack: Element[] = [turn.el];
+/** Role words of a turn: from its own markup (down to `maxDepth` levels), not from inside its message bodies. */
+function collectWords(turn: Turn, maxDepth = Infinity): void {
+  const stack: Array<[Element, number]> = [[turn.el, 0]];
   let seen = 0;
   while (stack.length > 0 && seen < MAX_HINT_ELEMENTS) {
-    const el = stack.pop()!;
+    const [el, depth] = stack.pop()!;
     seen++;
     for (const word of classWords(el)) turn.words.add(word);
     for (const name of el.getAttributeNames()) {
@@ -436,8 +473,8 @@ function collectWords(turn: Turn): void {
       const bare = token.replace(/^.*:/, '').replace(/^whitespace-/, '');
       if (PLAIN_TEXT_WORDS.has(bare)) turn.words.add('plain-text');
     }
-    if (turn.bodies.includes(el)) continue;
-    for (let i = el.children.length - 1; i >= 0; i--) stack.push(el.children[i]);
+    if (turn.bodies.includes(el) || depth >= maxDepth) continue;
+    for (let i = el.children.length - 1; i >= 0; i--) stack.push([el.children[i], depth + 1]);
   }
   for (const word of [...turn.words]) if (/\d/.test(word)) turn.words.delete(word);
 }
