@@ -21,8 +21,8 @@
  *    it always leaves out, reasoning panels, citation chips, closed <details>, collapsed boxes,
  *    clickable chrome and the chrome around a code block (language label, copy button).
  *    A question without Markdown is read from the element in its turn that holds the most text.
- * 5. Streaming: aria-busy, data-(is-)streaming="true" or a "streaming" class on the answer; a
- *    visible stop button beside the composer means the last answer streams.
+ * 5. Streaming: aria-busy, data-(is-)streaming="true" or a "streaming" class on one of the last
+ *    answers; a visible stop control (the composer's "Stop generating") means the last one streams.
  */
 import { extractAnswerText, isHiddenElement, type ExtractOptions } from './answer-text';
 import type { Located, LocatedAnswer } from './core';
@@ -59,8 +59,12 @@ const TIME_TEXT = /^\s*\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?\s*$/i;
 const STREAMING_MARKERS = '[aria-busy="true"], [data-is-streaming="true"], [data-streaming="true"], [class*="streaming"], [class*="Streaming"]';
 const STOP_CONTROLS =
   'button[aria-label*="stop" i], button[title*="stop" i], button[data-testid*="stop" i], button[class*="stop" i], button[id*="stop" i], [role="button"][aria-label*="stop" i]';
-/** Where a streaming signal shows on a page read by shape (for the watcher's quick check). */
-export const SHAPE_SIGNALS = `${STREAMING_MARKERS}, ${STOP_CONTROLS}`;
+/**
+ * Where a streaming signal shows on a page read by shape, for the watcher's frequent quick check:
+ * the attribute markers and stop controls (class-name markers are left to `locateByShape`, as a
+ * class substring test over the whole page costs too much to run every 250 ms).
+ */
+export const SHAPE_SIGNALS = `[aria-busy="true"], [data-is-streaming="true"], [data-streaming="true"], ${STOP_CONTROLS}`;
 
 /** Role words: positive says "answer", negative says "question". */
 const ROLE_WORDS: Record<string, number> = {
@@ -81,16 +85,28 @@ const START_WITH_PERSON = 0.75;
 const NESTED_BODY_DEPTH = 2;
 /** Elements read for role words per turn (outside its message bodies). */
 const MAX_HINT_ELEMENTS = 300;
+/** Answers (from the last) looked at for a streaming marker. */
+const RECENT_ANSWERS = 2;
 /** Text next to a code block that is still its chrome (a language label, "Copy"). */
 const MAX_CODE_CHROME_CHARS = 40;
 
+/** Split class strings, remembered: a page repeats the same few class names on every turn. */
+const wordCache = new Map<string, string[]>();
+const WORD_CACHE_SIZE = 4000;
+
 /** Words of a class name, tag or attribute value: split at punctuation and case changes. */
 export function wordsOf(value: string): string[] {
-  return value
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((word) => word.length > 0);
+  let words = wordCache.get(value);
+  if (words === undefined) {
+    words = value
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((word) => word.length > 0);
+    if (wordCache.size >= WORD_CACHE_SIZE) wordCache.clear();
+    wordCache.set(value, words);
+  }
+  return words;
 }
 
 function classWords(el: Element): string[] {
@@ -262,14 +278,32 @@ function findBodies(root: ParentNode, zones: Zones): Element[] {
   return bodies.sort(docOrder);
 }
 
-/** Whether two sibling containers look like turns of the same list. */
+function attributeNames(el: Element): string {
+  return el.getAttributeNames().filter((n) => n !== 'style' && n !== 'id').sort().join(' ');
+}
+
+/** Whether two sibling containers look like turns of the same list (same tag, and the same attributes or a shared class). */
 function alike(a: Element, b: Element): boolean {
   if (a.localName !== b.localName) return false;
-  const names = (el: Element) => el.getAttributeNames().filter((n) => n !== 'style' && n !== 'id').sort().join(' ');
-  if (names(a) === names(b)) return true;
+  if (attributeNames(a) === attributeNames(b)) return true;
   const other = b.classList;
   for (const name of Array.from(a.classList)) if (other.contains(name)) return true;
   return false;
+}
+
+/** The siblings among `els` that look like at least one other (as `alike`, in one pass). */
+function lookAlikes(els: Element[]): Set<Element> {
+  const counts = new Map<string, number>();
+  const keys = els.map((el) => {
+    const own = [`${el.localName}|${attributeNames(el)}`, ...Array.from(new Set(Array.from(el.classList)), (name) => `${el.localName}.${name}`)];
+    for (const key of own) counts.set(key, (counts.get(key) ?? 0) + 1);
+    return own;
+  });
+  const result = new Set<Element>();
+  els.forEach((el, i) => {
+    if (keys[i].some((key) => counts.get(key)! >= 2)) result.add(el);
+  });
+  return result;
 }
 
 /** Whether an element shows any text a reader sees (outside chrome). */
@@ -356,10 +390,7 @@ function findTurns(root: ParentNode, bodies: Element[], zones: Zones): Turn[] {
   let bestDepth = Infinity;
   for (const [el, children] of branches) {
     if (children.size < 2) continue;
-    const kids = [...children];
-    let alikeCount = 0;
-    for (const kid of kids) if (kids.some((other) => other !== kid && alike(kid, other))) alikeCount++;
-    const score = kids.length + alikeCount;
+    const score = children.size + lookAlikes([...children]).size;
     const depth = depthBelow(el, rootEl);
     if (score > bestScore || (score === bestScore && depth < bestDepth)) {
       list = el;
@@ -370,9 +401,19 @@ function findTurns(root: ParentNode, bodies: Element[], zones: Zones): Turn[] {
   if (list === null) list = listAroundLoneBody(bodies[0], zones);
   if (list === null) return [];
 
-  const bodiesIn = (el: Element): Element[] => bodies.filter((body) => el === body || el.contains(body));
+  // Each body under the list child that holds it.
+  const heldBy = new Map<Element, Element[]>();
+  for (const body of bodies) {
+    let child: Element | null = body;
+    while (child !== null && child.parentElement !== list) child = child.parentElement;
+    if (child === null) continue;
+    const held = heldBy.get(child);
+    if (held === undefined) heldBy.set(child, [body]);
+    else held.push(body);
+  }
   const children = Array.from(list.children).filter((child) => !zones.excluded(child));
-  const holding = children.map((child) => ({ child, held: bodiesIn(child) }));
+  const holding = children.map((child) => ({ child, held: heldBy.get(child) ?? [] }));
+  const similar = lookAlikes(children);
   const withBodies = holding.filter((h) => h.held.length > 0);
   const plainTurns = holding.filter((h) => h.held.length === 0 && hasVisibleText(h.child, zones)).length;
   // Pair layouts: every child holds a question and its answer (both Markdown, or a plain question
@@ -399,7 +440,7 @@ function findTurns(root: ParentNode, bodies: Element[], zones: Zones): Turn[] {
       add(child, held);
     } else if (hasVisibleText(child, zones)) {
       // A turn with text but no Markdown (a plain question) counts when it looks like the other turns.
-      if (pairs || children.some((other) => other !== child && alike(child, other))) add(child, []);
+      if (pairs || similar.has(child)) add(child, []);
     }
   }
   return turns;
@@ -479,8 +520,8 @@ function collectWords(turn: Turn, maxDepth = Infinity): void {
   for (const word of [...turn.words]) if (/\d/.test(word)) turn.words.delete(word);
 }
 
-/** Step 3: roles by words that tell turns apart, rich Markdown, and alternation. */
-function assignRoles(turns: Turn[], markers: Element[]): void {
+/** Step 3: roles by words that tell turns apart, rich Markdown, reasoning panels, and alternation. */
+function assignRoles(turns: Turn[]): void {
   for (const turn of turns) collectWords(turn);
   const counts = new Map<string, number>();
   for (const turn of turns) for (const word of turn.words) counts.set(word, (counts.get(word) ?? 0) + 1);
@@ -496,12 +537,13 @@ function assignRoles(turns: Turn[], markers: Element[]): void {
       if (word === 'plain-text') score -= 1;
       else score += ROLE_WORDS[word] ?? 0;
     }
+    // Rich Markdown says "answer", and so does a closed reasoning panel (<details>) in the message.
     const rich = new Set<string>();
     for (const body of turn.bodies) {
-      for (const child of Array.from(body.querySelectorAll('pre, ul, ol, table, h2, h3, h4'))) rich.add(child.localName);
+      for (const child of Array.from(body.querySelectorAll('pre, ul, ol, table, h2, h3, h4, details'))) rich.add(child.localName);
     }
     for (const tag of rich) if (RICH_BLOCKS.has(tag)) score += tag === 'pre' ? 2 : 1;
-    if (markers.some((marker) => turn.el.contains(marker))) score += 3;
+    if (rich.has('details')) score += 3;
     turn.score = score;
   }
   // Two-state best path: answer (A) or question (U) per turn.
@@ -531,18 +573,19 @@ function assignRoles(turns: Turn[], markers: Element[]): void {
   }
 }
 
-/** Reasoning panels (closed details, thinking boxes) in the page: they mark the turn holding them as an answer. */
-function reasoningMarkers(root: ParentNode): Element[] {
-  return Array.from(root.querySelectorAll('details, [class*="think" i], [class*="thought" i], [class*="reasoning" i]')).filter(
-    (el) => el.localName === 'details' || isReasoning(classWords(el)),
-  );
+function isStreamingMarker(el: Element): boolean {
+  if (el.getAttribute('aria-busy') === 'true' || el.getAttribute('data-is-streaming') === 'true' || el.getAttribute('data-streaming') === 'true') return true;
+  return wordsOf(el.getAttribute('class') ?? '').includes('streaming');
 }
 
-function streamingMarkers(root: ParentNode): Element[] {
-  return Array.from(root.querySelectorAll(STREAMING_MARKERS)).filter((el) => {
-    if (el.getAttribute('aria-busy') === 'true' || el.getAttribute('data-is-streaming') === 'true' || el.getAttribute('data-streaming') === 'true') return true;
-    return wordsOf(el.getAttribute('class') ?? '').includes('streaming');
-  });
+/** Whether an answer turn carries a streaming marker (on it, inside it, or on the box holding it). */
+function markedStreaming(turn: Element): boolean {
+  if (isStreamingMarker(turn)) return true;
+  for (const marker of Array.from(turn.querySelectorAll(STREAMING_MARKERS))) if (isStreamingMarker(marker)) return true;
+  for (let n = turn.parentElement; n !== null; n = n.parentElement) {
+    if (n.matches(STREAMING_MARKERS) && isStreamingMarker(n)) return true;
+  }
+  return false;
 }
 
 /** A visible stop control (a composer's "Stop generating"): the last answer is still streaming. */
@@ -599,9 +642,7 @@ export function locateByShape(root: ParentNode): ShapeLocated {
     const bodies = findBodies(root, zones);
     const turns = findTurns(root, bodies, zones);
     if (turns.length === 0) return empty;
-    const markers = reasoningMarkers(root);
-    assignRoles(turns, markers);
-    const streaming = streamingMarkers(root);
+    assignRoles(turns);
     const located: ShapeLocated = { users: [], answers: [], status: 'no-conversation', questions: new Map() };
     for (const turn of turns) {
       if (turn.role === 'user') {
@@ -612,16 +653,13 @@ export function locateByShape(root: ParentNode): ShapeLocated {
       } else {
         const answer = answerElementOf(turn, zones);
         if (answer === null) continue;
-        const item: LocatedAnswer = {
-          turn: turn.el,
-          answer,
-          streaming: streaming.some((marker) => turn.el.contains(marker) || marker.contains(turn.el)),
-        };
-        located.answers.push(item);
+        located.answers.push({ turn: turn.el, answer, streaming: false });
       }
     }
     if (located.answers.length > 0) {
       located.status = 'ok';
+      // Only the latest answers can still stream (an edit or a regeneration replaces what follows).
+      for (const item of located.answers.slice(-RECENT_ANSWERS)) item.streaming = markedStreaming(item.turn);
       if (stopShown(root)) located.answers[located.answers.length - 1].streaming = true;
     }
     return located;

@@ -166,8 +166,12 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
     rebaseline(now);
   }
 
-  /** Reads the page with the best reader: the site's adapter, else the shape adapter; the generic markers on unknown pages. */
-  function readPage(now: number): PageRead {
+  /**
+   * Reads the page with the best reader: the site's adapter, else the shape adapter; the generic
+   * markers on unknown pages. `initial`: the first scan, which leaves the cross-check to a follow-up
+   * scan (so that watching a long conversation never starts with one long task).
+   */
+  function readPage(now: number, initial: boolean): PageRead {
     const site = adapterForUrl(readUrl(), root);
     if (site === undefined) {
       const markers = siteReader(generic);
@@ -188,7 +192,11 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
     }
     // Cross-check when the number of answers changes (and, while stale, now and then to see a recovery).
     const count = located.answers.length;
-    if (count !== reading.checkedCount || (reading.stale && now - reading.checkedAt >= RECHECK_STALE_MS)) {
+    if (initial && count !== reading.checkedCount) {
+      // Health waits for the cross-check, one quiet period later.
+      schedule(now + quietMs);
+      return { reader, located };
+    } else if (count !== reading.checkedCount || (reading.stale && now - reading.checkedAt >= RECHECK_STALE_MS)) {
       const byShape = shapeReader.locate(root);
       reading.stale = looksStale(located, byShape);
       reading.checkedCount = count;
@@ -250,7 +258,7 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
     pending.overflow = false;
     pending.firstAt = 0;
 
-    const read = readPage(now);
+    const read = readPage(now, firstScan);
     if (reading.reader !== undefined && read.reader !== reading.reader && reading.answers > 0) {
       // Another reader sees the same answers as other elements: what it finds already there is not news.
       rebaseline(now);
