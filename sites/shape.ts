@@ -14,9 +14,9 @@
  *    layouts), each pair is split into its parts. A child with text but no Markdown (a plain
  *    question bubble) is a turn too when it looks like the other turns.
  * 3. Roles: words in tag names, class names and data/role attributes (user, human, query,
- *    prompt... vs assistant, bot, model, response...), kept only where they tell turns apart;
- *    rich Markdown and reasoning panels say "answer"; and turns alternate, starting with the
- *    person. A two-state best path (Viterbi) weighs all of it.
+ *    prompt... vs assistant, bot, model, response...) and bubbles laid out on the right, kept only
+ *    where they tell turns apart; rich Markdown and reasoning panels say "answer"; and turns
+ *    alternate, starting with the person. A two-state best path (Viterbi) weighs all of it.
  * 4. Text: the same extraction as the site adapters (answer-text.ts), leaving out, besides what
  *    it always leaves out, reasoning panels, citation chips, closed <details>, collapsed boxes,
  *    clickable chrome and the chrome around a code block (language label, copy button).
@@ -75,6 +75,8 @@ const ROLE_WORDS: Record<string, number> = {
   user: -3, human: -3, me: -3, you: -3, self: -2, mine: -2, query: -3, prompt: -3, question: -3, sender: -2,
   outgoing: -2, sent: -1, right: -1, end: -1, reverse: -1,
 };
+/** Inline styles that put a bubble on the right. */
+const RIGHT_ALIGNED = /flex-direction\s*:\s*row-reverse|align-items\s*:\s*flex-end|margin-left\s*:\s*auto|justify-content\s*:\s*flex-end/i;
 /** A question turn is usually a plain text bubble (white-space kept as typed). */
 const PLAIN_TEXT_WORDS = new Set(['pre-wrap', 'pre-line', 'break-spaces']);
 
@@ -503,12 +505,15 @@ function collectWords(turn: Turn, maxDepth = Infinity): void {
     seen++;
     for (const word of classWords(el)) turn.words.add(word);
     for (const name of el.getAttributeNames()) {
-      if (name === 'role' || (name.startsWith('data-') && name !== 'data-testid')) {
-        for (const word of wordsOf(name.slice(5))) turn.words.add(word);
-        const value = el.getAttribute(name) ?? '';
-        if (value.length <= 40) for (const word of wordsOf(value)) turn.words.add(word);
-      }
+      if (name !== 'role' && (!name.startsWith('data-') || name === 'data-testid')) continue;
+      if (name !== 'role') for (const word of wordsOf(name.slice(5))) turn.words.add(word);
+      // Identifier-like values only: a value with spaces is content (some UIs keep the raw message there).
+      const value = el.getAttribute(name) ?? '';
+      if (value.length <= 40 && !/\s/.test(value)) for (const word of wordsOf(value)) turn.words.add(word);
     }
+    // A bubble laid out on the right (inline flex styles) is the person's.
+    const style = el.getAttribute('style');
+    if (style !== null && RIGHT_ALIGNED.test(style)) turn.words.add('end');
     const cls = el.getAttribute('class') ?? '';
     for (const token of cls.split(/\s+/)) {
       const bare = token.replace(/^.*:/, '').replace(/^whitespace-/, '');

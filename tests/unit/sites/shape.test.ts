@@ -55,6 +55,12 @@ describe('findExchangesByShape: what is and is not a conversation', () => {
     expect(pairs()).toEqual([['', 'Hi! Ask me anything.'], ['Capital of Peru?', 'Lima.']]);
   });
 
+  it("takes a bubble laid out on the right (inline flex style) as the person's, even after an opening greeting", () => {
+    const row = (text: string, mine: boolean) => `<div class="k2"${mine ? ' style="display:flex;flex-direction:row-reverse"' : ''}><div class="k3"><p>${text}</p></div></div>`;
+    document.body.innerHTML = `<main><div class="k1">${row('Welcome!', false)}${row('Hi, a question', true)}${row('An answer', false)}${row('Another', true)}${row('Another answer', false)}</div></main>`;
+    expect(pairs()).toEqual([['', 'Welcome!'], ['Hi, a question', 'An answer'], ['Another', 'Another answer']]);
+  });
+
   it('pairs two answers in a row (a regeneration shown beside the first) with the same question', () => {
     document.body.innerHTML =
       '<div class="log"><div data-author="human"><p>Name a colour</p></div>' +
