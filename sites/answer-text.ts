@@ -20,6 +20,8 @@
 export interface ExtractOptions {
   /** A selector list (comma-joined) for site chrome to leave out, with its subtree. */
   strip?: string;
+  /** Chrome to leave out that no selector can name (the shape adapter decides by structure). */
+  skip?: (el: Element) => boolean;
 }
 
 /** Elements never read as answer text. */
@@ -140,9 +142,11 @@ class Walker {
   private readonly out = new TextOut();
   private readonly lists: ListState[] = [];
   private strip: string | undefined;
+  private readonly skip: ((el: Element) => boolean) | undefined;
 
-  constructor(strip: string | undefined) {
+  constructor(strip: string | undefined, skip: ((el: Element) => boolean) | undefined) {
     this.strip = strip !== undefined && strip.trim() !== '' ? strip : undefined;
+    this.skip = skip;
   }
 
   run(root: Node): string {
@@ -163,7 +167,7 @@ class Walker {
         this.strip = undefined;
       }
     }
-    return false;
+    return this.skip !== undefined && this.skip(el);
   }
 
   private children(node: Node, depth: number): void {
@@ -273,5 +277,5 @@ function languageOf(el: Element | null): string {
 
 /** The text a person reads in `root` (an element, a fragment such as a selection's contents, a document). */
 export function extractAnswerText(root: Node, options: ExtractOptions = {}): string {
-  return new Walker(options.strip).run(root);
+  return new Walker(options.strip, options.skip).run(root);
 }

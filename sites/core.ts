@@ -1,6 +1,6 @@
 /** Turning a site adapter (data) into the page's turns and exchanges. Plain DOM, no layout. */
 import { extractAnswerText } from './answer-text';
-import type { AdapterHealth, Exchange, SiteAdapter } from './types';
+import type { Exchange, SiteAdapter } from './types';
 
 export interface LocatedAnswer {
   /** The assistant turn element matched by `adapter.assistant`. */
@@ -13,7 +13,7 @@ export interface LocatedAnswer {
 export interface Located {
   users: Element[];
   answers: LocatedAnswer[];
-  status: AdapterHealth['status'];
+  status: 'ok' | 'fallback' | 'no-conversation';
 }
 
 interface Compiled {
@@ -123,7 +123,7 @@ export function locate(adapter: SiteAdapter, root: ParentNode): Located {
   if (answers.length > 0 && c.streamingPage !== undefined && root.querySelector(c.streamingPage) !== null) {
     answers[answers.length - 1].streaming = true;
   }
-  let status: AdapterHealth['status'];
+  let status: Located['status'];
   if (answers.length === 0 && users.els.length === 0) status = 'no-conversation';
   else if (turns.index > 0 || users.index > 0 || answers.length === 0) status = 'fallback';
   else status = 'ok';

@@ -3,8 +3,9 @@
  * a selection, the answer under the caret, or the last answer on the page.
  */
 import { extractAnswerText } from './answer-text';
-import { compile, exchangeFor, locate, questionTextOf, userBefore } from './core';
+import { compile, exchangeFor, locate, questionTextOf, userBefore, type Located } from './core';
 import { adapterForUrl } from './registry';
+import { locateByShape, shapeAnswerText, shapeExchange, type ShapeLocated } from './shape';
 import type { Exchange, SiteAdapter } from './types';
 
 /** Role markers that open-source chat UIs share (Open WebUI, LibreChat, chat-ui forks...). */
@@ -49,13 +50,25 @@ export function exchangeFromSelection(selection: Selection | null, root: ParentN
     const adapter = adapterFor(root, url);
     const located = locate(adapter, root);
     const inside = range.commonAncestorContainer;
-    const hit = located.answers.find((item) => item.turn.contains(inside) || item.answer.contains(inside));
+    const within = (found: Located) => found.answers.find((item) => item.turn.contains(inside) || item.answer.contains(inside));
+    const hit = within(located);
     if (hit !== undefined) return exchangeFor(adapter, root, located, hit);
+    // The adapter finds no answer here: the shape adapter may (a site that changed, a page no adapter knows).
+    const byShape = located.answers.length === 0 ? locateByShape(root) : undefined;
+    const shapeHit = byShape === undefined ? undefined : within(byShape);
+    if (byShape !== undefined && shapeHit !== undefined) return shapeExchange(byShape, shapeHit);
     if (range.collapsed) return null;
     const answer = extractAnswerText(range.cloneContents(), { strip: compile(adapter, root).strip });
     const answerElement = elementOf(inside);
     if (answer === '' || answerElement === null) return null;
     const user = userBefore(located.users, range.startContainer);
+    if (user === undefined && byShape !== undefined && byShape.answers.length > 0) {
+      const shapeUser = userBefore(byShape.users, range.startContainer);
+      const questionElement = shapeUser === undefined ? undefined : byShape.questions.get(shapeUser);
+      if (shapeUser !== undefined && questionElement !== undefined) {
+        return { site: adapter.id, question: shapeAnswerText(questionElement), answer, answerElement, streaming: false, questionElement: shapeUser };
+      }
+    }
     return {
       site: adapter.id,
       question: questionTextOf(adapter, root, user),
@@ -70,13 +83,19 @@ export function exchangeFromSelection(selection: Selection | null, root: ParentN
   }
 }
 
-/** The last answer on the page ("no selection: realign the last answer"), or null. Never throws. */
+/**
+ * The last answer on the page ("no selection: realign the last answer"), by the site's adapter (or
+ * the generic markers), else by the shape adapter; null when there is none. Never throws.
+ */
 export function lastExchange(root: ParentNode, url: URL): Exchange | null {
   try {
     const adapter = adapterFor(root, url);
     const located = locate(adapter, root);
     const last = located.answers[located.answers.length - 1];
-    return last === undefined ? null : exchangeFor(adapter, root, located, last);
+    if (last !== undefined) return exchangeFor(adapter, root, located, last);
+    const byShape: ShapeLocated = locateByShape(root);
+    const lastByShape = byShape.answers[byShape.answers.length - 1];
+    return lastByShape === undefined ? null : shapeExchange(byShape, lastByShape);
   } catch (error) {
     console.debug('[realign] last answer', error);
     return null;

@@ -1,4 +1,5 @@
 /** The registry of chat sites: which adapter a URL (and page) belongs to. */
+import { MatchPattern } from 'wxt/utils/match-patterns';
 import { aistudio } from './aistudio';
 import { chatgpt } from './chatgpt';
 import { claude } from './claude';
@@ -9,7 +10,6 @@ import { demo } from './demo';
 import { gemini } from './gemini';
 import { grok } from './grok';
 import { huggingchat } from './huggingchat';
-import { matchesPattern } from './match';
 import { mistral } from './mistral';
 import { perplexity } from './perplexity';
 import { poe } from './poe';
@@ -21,6 +21,31 @@ export const SITES: readonly SiteAdapter[] = [
 
 /** Every site's match patterns, once: the manifest's host_permissions and content-script matches. */
 export const SITE_MATCHES: string[] = [...new Set(SITES.flatMap((site) => site.matches))];
+
+const patterns = new Map<string, MatchPattern | null>();
+
+/**
+ * A WebExtension match pattern against a URL (WXT's MatchPattern: ports ignored, `*.host` also
+ * matches `host`, the path without the query). False for a pattern the browser would reject.
+ */
+export function matchesPattern(pattern: string, url: URL): boolean {
+  let parsed = patterns.get(pattern);
+  if (parsed === undefined) {
+    try {
+      parsed = new MatchPattern(pattern);
+    } catch {
+      parsed = null;
+    }
+    patterns.set(pattern, parsed);
+  }
+  if (parsed === null) return false;
+  try {
+    // A string, not the URL object: MatchPattern tests `instanceof Location`, which a service worker lacks.
+    return parsed.includes(url.href);
+  } catch {
+    return false; // ftp:// and urn:// patterns are not implemented there; no site uses them.
+  }
+}
 
 export function urlMatches(adapter: SiteAdapter, url: URL): boolean {
   if (!adapter.matches.some((pattern) => matchesPattern(pattern, url))) return false;

@@ -1,6 +1,6 @@
 /** One question/answer pair found on a chat page (the seam described in DESIGN.md). */
 export interface Exchange {
-  /** Adapter id, e.g. 'chatgpt', or 'generic' for a selection on an unknown page. */
+  /** Adapter id, e.g. 'chatgpt'; 'generic' for a selection on an unknown page; 'shape' when found by structure alone. */
   site: string;
   /** Text of the user turn this answer replies to ('' when unknown). */
   question: string;
@@ -59,9 +59,21 @@ export interface SiteAdapter {
   streaming?: StreamingSignal;
 }
 
+/**
+ * How well a site's adapter fits the page, as the watcher sees it:
+ * - `ok`: the adapter's primary selectors find the conversation (and the shape cross-check agrees);
+ * - `fallback`: only a fallback selector of the adapter matched;
+ * - `no-conversation`: neither the adapter nor the shape adapter finds a conversation;
+ * - `shape`: the adapter finds no answer but the shape adapter (structure alone) finds the
+ *   conversation, so the watcher runs on the shape adapter (also on a page no adapter knows);
+ * - `stale`: the adapter finds answers, but the shape adapter finds clearly more that it misses:
+ *   the adapter looks out of date, and the watcher runs on the shape adapter until it agrees again.
+ */
+export type AdapterStatus = 'ok' | 'fallback' | 'no-conversation' | 'shape' | 'stale';
+
 /** What the watcher tells the popup about how well the adapter fits the page. */
 export interface AdapterHealth {
+  /** The site's adapter id ('generic' on a page no adapter knows). */
   site: string;
-  /** ok: primary selectors match; fallback: only a fallback matched; no-conversation: nothing matched. */
-  status: 'ok' | 'fallback' | 'no-conversation';
+  status: AdapterStatus;
 }

@@ -1,16 +1,23 @@
 /**
  * The answer watcher: reports each answer once it has finished streaming, and again when it
- * is regenerated or edited. Cost is the point (it runs on every chat page):
+ * is regenerated or edited. It is a thin DOM driver around answer-state.ts, where each answer's
+ * life (old, streaming, settling, reported, superseded) is a pure transition.
+ *
+ * Cost is the point (it runs on every chat page):
  * - one MutationObserver; its callback only notes the mutated nodes and the time, and polls
  *   location.href (a content script cannot hook the page's history API);
  * - work is debounced: a scan runs after `quietMs` without mutations (at the latest every
  *   3 × quietMs while the page keeps mutating), and then re-reads only answers that changed;
- * - a streaming answer's text is not read at all until the site's signal says it is done.
+ * - a streaming answer's text is not read at all until the site's signal says it is done;
+ * - the shape adapter (structure alone) runs only when the site's adapter finds no answer, on
+ *   pages no adapter knows, and as a cross-check when the number of answers changes.
  */
-import { adapterFor, generic } from './generic';
-import { answerTextOf, compile, exchangeFor, locate, type Located } from './core';
-import { SITES } from './registry';
-import type { AdapterHealth, Exchange, SiteAdapter } from './types';
+import { generic } from './generic';
+import type { Located, LocatedAnswer } from './core';
+import { adapterForUrl, SITES } from './registry';
+import { looksStale, shapeReader, siteReader, type PageReader } from './reader';
+import { needsText, scanAnswer, touchAnswer, trackAnswer, type TrackedAnswer } from './answer-state';
+import type { AdapterHealth, Exchange } from './types';
 
 export interface WatcherStats {
   /** MutationObserver callbacks run. */
@@ -33,12 +40,17 @@ export interface WatchOptions {
   /** Report the answers already on the page when watching starts (default false). */
   reportExisting?: boolean;
   onFinished: (exchange: Exchange) => void;
-  /** How well the site's adapter fits the page; called once per change. Known sites only. */
+  /**
+   * How well the site's adapter fits the page; called once per change. Known sites always; pages
+   * no adapter knows only once the shape adapter finds a conversation there (`status: 'shape'`).
+   */
   onHealth?: (health: AdapterHealth) => void;
   /** Where the watcher's own errors go (default console.debug); it never throws into the page. */
   onError?: (error: unknown) => void;
   /** Counters filled in as the watcher runs (benchmarks, tests). */
   stats?: WatcherStats;
+  /** Stops the watcher when aborted (the same as `stop()`). */
+  signal?: AbortSignal;
 }
 
 export interface AnswerWatcher {
@@ -47,28 +59,23 @@ export interface AnswerWatcher {
   scanNow(): void;
 }
 
-interface Tracked {
-  /** Last text read; undefined until read. */
-  text?: string;
-  /** Text last reported (or taken as the baseline of an old answer). */
-  reported?: string;
-  /** When the text last changed (latest mutation time known to precede the change). */
-  changedAt: number;
-  /** A mutation touched it since its text was last read. */
-  dirty: boolean;
-  /** An old answer found at load: its first finished text is the baseline, not a report. */
-  baseline: boolean;
-  /** Finished and reported (or baselined); only a mutation wakes it. */
-  settled: boolean;
-}
-
 /**
- * For this long after load or a navigation, an answer that appears finished (no streaming signal,
- * not seen growing) is an old one being rendered, not news.
+ * For this long after load, a navigation or a switch of reader, an answer that appears finished
+ * (no streaming signal, not seen growing) is an old one being rendered, not news.
  */
 const BASELINE_WINDOW_MS = 5000;
 /** Mutated nodes remembered between scans; past this, every answer is re-read once instead. */
 const MAX_TOUCHED = 4096;
+/** While the site's adapter is stale, look again this often whether it has recovered. */
+const RECHECK_STALE_MS = 10_000;
+/** Streaming attributes every reader may watch (site adapters add their own). */
+const SHAPE_ATTRIBUTES = ['aria-busy', 'data-is-streaming', 'data-streaming'];
+
+interface PageRead {
+  reader: PageReader;
+  located: Located;
+  health?: AdapterHealth;
+}
 
 export function watchAnswers(options: WatchOptions): AnswerWatcher {
   const quietMs = Math.max(0, options.quietMs ?? 1000);
@@ -80,24 +87,19 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
   const readUrl = options.url ?? (() => new URL(location.href));
   const readHref = options.url !== undefined ? () => options.url!().href : () => location.href;
 
-  const states = new WeakMap<Element, Tracked>();
-  let touched: Node[] = [];
-  let touchedOverflow = false;
-  let lastMutationAt = -Infinity;
-  let firstPendingAt = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let timerDue = Infinity;
+  /** Every answer seen, by its element, with its state. */
+  const tracked = new Map<Element, TrackedAnswer>();
+  /** Mutations noted since the last scan. */
+  const pending = { nodes: [] as Node[], overflow: false, firstAt: 0, lastAt: -Infinity };
+  /** The debounce timer. */
+  const timer = { id: null as ReturnType<typeof setTimeout> | null, due: Infinity };
+  /** Old answers are a baseline, not news, during a window after load, navigation or a reader switch. */
+  const baseline = { active: !reportExisting, since: Date.now(), streamSeenAt: -Infinity, lastSignalCheck: -Infinity };
+  /** Which reader the page is read with, and the cross-check of a site's adapter against shape. */
+  const reading = { reader: undefined as PageReader | undefined, answers: 0, lastHealth: '', stale: false, checkedCount: -1, checkedAt: -Infinity };
   let stopped = false;
   let firstScan = true;
-  let baselineMode = !reportExisting;
-  let baselineSince = Date.now();
   let lastHref = safe(readHref, '');
-  let lastHealth = '';
-  let adapter: SiteAdapter = safe(() => adapterFor(root, readUrl()), generic);
-  // When the page last showed a streaming signal: an answer that shows up after that is news even
-  // if it already finished by the time a (debounced) scan first sees it.
-  let streamSeenAt = -Infinity;
-  let lastSignalCheck = -Infinity;
 
   function fail(error: unknown): void {
     try {
@@ -131,24 +133,29 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
 
   function schedule(at: number): void {
     if (stopped) return;
-    if (timer !== null && timerDue <= at) return;
-    if (timer !== null) clearTimeout(timer);
-    timerDue = at;
-    timer = setTimeout(onTimer, Math.max(0, at - Date.now()));
+    if (timer.id !== null && timer.due <= at) return;
+    if (timer.id !== null) clearTimeout(timer.id);
+    timer.due = at;
+    timer.id = setTimeout(onTimer, Math.max(0, at - Date.now()));
   }
 
   function onTimer(): void {
-    timer = null;
-    timerDue = Infinity;
+    timer.id = null;
+    timer.due = Infinity;
     guarded(() => {
       const now = Date.now();
       // Still mutating: wait for quiet, but not forever (a page may never be quiet).
-      if (firstPendingAt !== 0 && now - lastMutationAt < quietMs && now - firstPendingAt < maxWaitMs) {
-        schedule(Math.min(lastMutationAt + quietMs, firstPendingAt + maxWaitMs));
+      if (pending.firstAt !== 0 && now - pending.lastAt < quietMs && now - pending.firstAt < maxWaitMs) {
+        schedule(Math.min(pending.lastAt + quietMs, pending.firstAt + maxWaitMs));
         return;
       }
       scan(now);
     });
+  }
+
+  function rebaseline(now: number): void {
+    baseline.active = !reportExisting;
+    baseline.since = now;
   }
 
   function checkNavigation(now: number): void {
@@ -156,16 +163,56 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
     if (href === lastHref) return;
     lastHref = href;
     // A new conversation's old answers are not news: re-baseline (answers that stream are).
-    baselineMode = !reportExisting;
-    baselineSince = now;
+    rebaseline(now);
   }
 
-  function reportHealth(adapter: SiteAdapter, located: Located): void {
-    if (adapter === generic || !options.onHealth) return;
-    const key = `${adapter.id}:${located.status}`;
-    if (key === lastHealth) return;
-    lastHealth = key;
-    const health: AdapterHealth = { site: adapter.id, status: located.status };
+  /**
+   * Reads the page with the best reader: the site's adapter, else the shape adapter; the generic
+   * markers on unknown pages. `initial`: the first scan, which leaves the cross-check to a follow-up
+   * scan (so that watching a long conversation never starts with one long task).
+   */
+  function readPage(now: number, initial: boolean): PageRead {
+    const site = adapterForUrl(readUrl(), root);
+    if (site === undefined) {
+      const markers = siteReader(generic);
+      const located = markers.locate(root);
+      if (located.answers.length > 0) return { reader: markers, located };
+      const byShape = shapeReader.locate(root);
+      if (byShape.answers.length > 0) return { reader: shapeReader, located: byShape, health: { site: generic.id, status: 'shape' } };
+      return { reader: markers, located };
+    }
+    const reader = siteReader(site);
+    const located = reader.locate(root);
+    if (located.answers.length === 0) {
+      reading.stale = false;
+      reading.checkedCount = -1;
+      const byShape = shapeReader.locate(root);
+      if (byShape.answers.length > 0) return { reader: shapeReader, located: byShape, health: { site: site.id, status: 'shape' } };
+      return { reader, located, health: { site: site.id, status: located.status } };
+    }
+    // Cross-check when the number of answers changes (and, while stale, now and then to see a recovery).
+    const count = located.answers.length;
+    if (initial && count !== reading.checkedCount) {
+      // Health waits for the cross-check, one quiet period later.
+      schedule(now + quietMs);
+      return { reader, located };
+    } else if (count !== reading.checkedCount || (reading.stale && now - reading.checkedAt >= RECHECK_STALE_MS)) {
+      const byShape = shapeReader.locate(root);
+      reading.stale = looksStale(located, byShape);
+      reading.checkedCount = count;
+      reading.checkedAt = now;
+      if (reading.stale) return { reader: shapeReader, located: byShape, health: { site: site.id, status: 'stale' } };
+    } else if (reading.stale) {
+      return { reader: shapeReader, located: shapeReader.locate(root), health: { site: site.id, status: 'stale' } };
+    }
+    return { reader, located, health: { site: site.id, status: located.status } };
+  }
+
+  function reportHealth(health: AdapterHealth | undefined): void {
+    if (health === undefined || !options.onHealth) return;
+    const key = `${health.site}:${health.status}`;
+    if (key === reading.lastHealth) return;
+    reading.lastHealth = key;
     try {
       options.onHealth(health);
     } catch (error) {
@@ -174,15 +221,15 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
   }
 
   /** The tracked answers that mutated nodes belong to (walk up to the nearest tracked element). */
-  function dirtyAnswers(): Set<Element> | 'all' {
-    if (touchedOverflow) return 'all';
+  function touchedAnswers(): Set<Element> | 'all' {
+    if (pending.overflow) return 'all';
     const dirty = new Set<Element>();
     const seen = new Set<Node>();
-    for (const node of touched) {
+    for (const node of pending.nodes) {
       if (seen.has(node)) continue;
       seen.add(node);
       for (let n: Node | null = node; n !== null; n = n.parentNode) {
-        if (n.nodeType === 1 && states.has(n as Element)) {
+        if (n.nodeType === 1 && tracked.has(n as Element)) {
           dirty.add(n as Element);
           break;
         }
@@ -191,110 +238,91 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
     return dirty;
   }
 
+  function report(read: PageRead, item: LocatedAnswer, text: string): void {
+    const exchange = read.reader.exchange(root, read.located, item);
+    exchange.answer = text;
+    exchange.streaming = false;
+    try {
+      options.onFinished(exchange);
+    } catch (error) {
+      fail(error);
+    }
+  }
+
   function scan(now: number): void {
     if (stats) stats.scans++;
     checkNavigation(now);
-    if (baselineMode && now - baselineSince >= BASELINE_WINDOW_MS) baselineMode = false;
-    const dirty = dirtyAnswers();
-    touched = [];
-    touchedOverflow = false;
-    firstPendingAt = 0;
+    if (baseline.active && now - baseline.since >= BASELINE_WINDOW_MS) baseline.active = false;
+    const touched = touchedAnswers();
+    pending.nodes = [];
+    pending.overflow = false;
+    pending.firstAt = 0;
 
-    adapter = adapterFor(root, readUrl());
-    const located = locate(adapter, root);
-    const lastItem = located.answers[located.answers.length - 1];
-    if (lastItem?.streaming) streamSeenAt = now;
-    const streamedSinceBaseline = streamSeenAt >= baselineSince;
-    reportHealth(adapter, located);
+    const read = readPage(now, firstScan);
+    if (reading.reader !== undefined && read.reader !== reading.reader && reading.answers > 0) {
+      // Another reader sees the same answers as other elements: what it finds already there is not news.
+      rebaseline(now);
+    }
+    reading.reader = read.reader;
+    reading.answers = read.located.answers.length;
+    reportHealth(read.health);
+    const answers = read.located.answers;
+    const lastItem = answers[answers.length - 1];
+    if (lastItem?.streaming) baseline.streamSeenAt = now;
+    const streamedSinceBaseline = baseline.streamSeenAt >= baseline.since;
+
+    // Answers whose element left the page are superseded (regenerated, removed): final, so forgotten.
+    const located = new Set(answers.map((item) => item.answer));
+    for (const el of tracked.keys()) if (!located.has(el) && !el.isConnected) tracked.delete(el);
 
     const initial = firstScan;
     firstScan = false;
     let recheckAt = Infinity;
-    for (const item of located.answers) {
+    for (const item of answers) {
       const el = item.answer;
-      let st = states.get(el);
-      if (st === undefined) {
-        st = {
+      let answer = tracked.get(el);
+      if (answer === undefined) {
+        answer = trackAnswer({
+          // Rendered within the baseline window and not streaming: an old answer.
+          old: baseline.active && !item.streaming && !(streamedSinceBaseline && item === lastItem),
           // Already there at start (reportExisting): finished long ago, no quiet period to wait.
-          changedAt: initial ? -Infinity : lastMutationAt,
-          // Rendered within the baseline window after load/navigation and not streaming: old.
-          dirty: true,
-          baseline: baselineMode && !item.streaming && !(streamedSinceBaseline && item === lastItem),
-          settled: false,
-        };
-        states.set(el, st);
-      } else if (dirty === 'all' || dirty.has(el)) {
-        st.dirty = true;
-        st.settled = false;
+          changedAt: initial ? -Infinity : pending.lastAt,
+        });
+      } else if (touched === 'all' || touched.has(el)) {
+        answer = touchAnswer(answer);
       }
-      if (st.settled) continue;
-      if (item.streaming) {
-        // Not read while streaming: the text is only wanted once the site says it is done.
-        st.dirty = true;
-        st.baseline = false;
-        st.changedAt = now;
-        recheckAt = Math.min(recheckAt, now + quietMs);
-        continue;
-      }
-      if (st.dirty || st.text === undefined) {
+      let text: string | undefined;
+      if (needsText(answer, item.streaming)) {
         if (stats) stats.extractions++;
-        const text = answerTextOf(adapter, root, el);
-        st.dirty = false;
-        if (text !== st.text) {
-          // The change happened at the latest mutation, at the latest: the quiet period counts from there.
-          st.changedAt = Math.max(st.changedAt, lastMutationAt);
-          // Seen growing before it settled: a live answer, not an old one being rendered.
-          if (st.text !== undefined) st.baseline = false;
-          st.text = text;
-        }
+        text = read.reader.answerText(root, el);
       }
-      if (st.text === '') {
-        recheckAt = Math.min(recheckAt, now + quietMs);
-        continue;
-      }
-      if (now - st.changedAt < quietMs) {
-        recheckAt = Math.min(recheckAt, st.changedAt + quietMs);
-        continue;
-      }
-      st.settled = true;
-      if (st.baseline) {
-        st.baseline = false;
-        st.reported = st.text;
-        continue;
-      }
-      if (st.text === st.reported) continue;
-      st.reported = st.text;
-      const exchange = exchangeFor(adapter, root, located, item);
-      exchange.answer = st.text;
-      exchange.streaming = false;
-      try {
-        options.onFinished(exchange);
-      } catch (error) {
-        fail(error);
-      }
+      const step = scanAnswer(answer, { now, streaming: item.streaming, lastMutationAt: pending.lastAt, quietMs, text });
+      tracked.set(el, step.next);
+      if (step.recheckAt !== undefined) recheckAt = Math.min(recheckAt, step.recheckAt);
+      if (step.report !== undefined) report(read, item, step.report);
     }
     if (recheckAt !== Infinity) schedule(recheckAt);
   }
 
-  /** Throttled look for the site's streaming signal (one querySelector at most every 250 ms). */
+  /** Throttled look for a streaming signal (one querySelector at most every 250 ms). */
   function checkSignal(now: number, force: boolean): void {
-    if (!force && now - lastSignalCheck < 250) return;
-    lastSignalCheck = now;
-    const c = compile(adapter, root);
-    const sel = c.streamingAnswer !== undefined && c.streamingPage !== undefined ? `${c.streamingAnswer}, ${c.streamingPage}` : c.streamingAnswer ?? c.streamingPage;
-    if (sel !== undefined && root.querySelector(sel) !== null) streamSeenAt = now;
+    if (!force && now - baseline.lastSignalCheck < 250) return;
+    baseline.lastSignalCheck = now;
+    const reader = reading.reader ?? siteReader(adapterForUrl(readUrl(), root) ?? generic);
+    const sel = reader.signalSelector(root);
+    if (sel !== undefined && root.querySelector(sel) !== null) baseline.streamSeenAt = now;
   }
 
   const observer = new MutationObserver((records) => {
     guarded(() => {
       if (stats) stats.mutationCallbacks++;
       const now = Date.now();
-      lastMutationAt = now;
-      if (firstPendingAt === 0) firstPendingAt = now;
+      pending.lastAt = now;
+      if (pending.firstAt === 0) pending.firstAt = now;
       let signalFlip = false;
-      if (!touchedOverflow) {
+      if (!pending.overflow) {
         for (const record of records) {
-          touched.push(record.target);
+          pending.nodes.push(record.target);
           if (record.type === 'attributes') {
             signalFlip = true;
             // A streaming attribute that changes value (true → false) on an element that was
@@ -303,60 +331,70 @@ export function watchAnswers(options: WatchOptions): AnswerWatcher {
             // An element inserted and flipped in the same task is an old answer being rendered.
             const target = record.target as Element;
             if (
-              baselineMode &&
+              baseline.active &&
               record.oldValue !== null &&
               record.oldValue !== target.getAttribute(record.attributeName ?? '') &&
               !records.some((r) => r.type === 'childList' && [...r.addedNodes].some((n) => n === target || n.contains(target)))
             ) {
-              streamSeenAt = now;
+              baseline.streamSeenAt = now;
             }
           }
         }
-        if (touched.length > MAX_TOUCHED) {
-          touched = [];
-          touchedOverflow = true;
+        if (pending.nodes.length > MAX_TOUCHED) {
+          pending.nodes = [];
+          pending.overflow = true;
         }
       }
       checkNavigation(now);
-      if (baselineMode) checkSignal(now, signalFlip || firstPendingAt === now);
+      if (baseline.active) checkSignal(now, signalFlip || pending.firstAt === now);
       schedule(now + quietMs);
     });
   });
 
-  const attributeFilter = [
-    ...new Set(
-      [generic, ...SITES].flatMap((a) => a.streaming?.attributes ?? []),
-    ),
-  ];
+  const attributeFilter = [...new Set([...SHAPE_ATTRIBUTES, ...[generic, ...SITES].flatMap((a) => a.streaming?.attributes ?? [])])];
+  const onNavigate = (): void => guarded(() => schedule(Date.now()));
+  const nav = (globalThis as { navigation?: EventTarget }).navigation;
+  const win = typeof window !== 'undefined' ? window : undefined;
+
+  const watcher: AnswerWatcher = {
+    stop(): void {
+      if (stopped) return;
+      stopped = true;
+      observer.disconnect();
+      if (timer.id !== null) clearTimeout(timer.id);
+      timer.id = null;
+      pending.nodes = [];
+      tracked.clear();
+      win?.removeEventListener('popstate', onNavigate);
+      nav?.removeEventListener?.('navigatesuccess', onNavigate);
+      options.signal?.removeEventListener('abort', onAbort);
+    },
+    scanNow(): void {
+      guarded(() => scan(Date.now()));
+    },
+  };
+  function onAbort(): void {
+    watcher.stop();
+  }
+
+  if (options.signal?.aborted) {
+    stopped = true;
+    return watcher;
+  }
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   observer.observe(rootNode, {
     childList: true,
     subtree: true,
     characterData: true,
-    ...(attributeFilter.length > 0 ? { attributes: true, attributeOldValue: true, attributeFilter } : {}),
+    attributes: true,
+    attributeOldValue: true,
+    attributeFilter,
   });
-
-  const onNavigate = (): void => guarded(() => schedule(Date.now()));
-  const nav = (globalThis as { navigation?: EventTarget }).navigation;
-  const win = typeof window !== 'undefined' ? window : undefined;
   win?.addEventListener('popstate', onNavigate);
   nav?.addEventListener?.('navigatesuccess', onNavigate);
 
   // First scan right after the caller has its handle (old answers become the baseline).
   void Promise.resolve().then(() => guarded(() => scan(Date.now())));
 
-  return {
-    stop(): void {
-      if (stopped) return;
-      stopped = true;
-      observer.disconnect();
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
-      touched = [];
-      win?.removeEventListener('popstate', onNavigate);
-      nav?.removeEventListener?.('navigatesuccess', onNavigate);
-    },
-    scanNow(): void {
-      guarded(() => scan(Date.now()));
-    },
-  };
+  return watcher;
 }

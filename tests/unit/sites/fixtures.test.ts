@@ -1,8 +1,10 @@
 // @vitest-environment happy-dom
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findExchanges } from '../../../sites/index';
 import { locate } from '../../../sites/core';
-import { adapterForUrl } from '../../../sites/registry';
+import { adapterForUrl, SITES as REGISTERED } from '../../../sites/registry';
 import { loadFixture } from './load';
 
 const Q = ['How do I reverse a list in Python?', 'And in JavaScript?', 'Thanks!'];
@@ -16,22 +18,38 @@ const ANSWER2 =
   '1. Copy first with [...array] if you need the original.\n2. Or use toReversed() in modern engines.';
 const ANSWER3 = "You're welc";
 
+/**
+ * Where each registered site's fixture lives and the language its code block names. The site list
+ * comes from the registry: a new adapter without a fixture and an entry here fails below.
+ */
+const FIXTURES: Record<string, { url: string; lang: string }> = {
+  chatgpt: { url: 'https://chatgpt.com/c/6789', lang: 'python' },
+  claude: { url: 'https://claude.ai/chat/1234', lang: 'python' },
+  gemini: { url: 'https://gemini.google.com/app/abcd', lang: '' },
+  copilot: { url: 'https://copilot.microsoft.com/chats/xyz', lang: 'python' },
+  perplexity: { url: 'https://www.perplexity.ai/search/reverse-a-list', lang: 'python' },
+  deepseek: { url: 'https://chat.deepseek.com/a/chat/s/42', lang: '' },
+  grok: { url: 'https://grok.com/chat/99', lang: '' },
+  mistral: { url: 'https://chat.mistral.ai/chat/abc', lang: 'python' },
+  poe: { url: 'https://poe.com/chat/2x3y', lang: 'python' },
+  huggingchat: { url: 'https://huggingface.co/chat/conversation/66aa', lang: 'python' },
+  aistudio: { url: 'https://aistudio.google.com/prompts/1a2b', lang: 'python' },
+};
+/** The local demo page holds its own conversation (tested at the end). */
+const DEMO = 'demo';
+
 /** Every site fixture holds the same three exchanges (the last one still streaming). */
-const SITES: Array<{ site: string; url: string; lang: string }> = [
-  { site: 'chatgpt', url: 'https://chatgpt.com/c/6789', lang: 'python' },
-  { site: 'claude', url: 'https://claude.ai/chat/1234', lang: 'python' },
-  { site: 'gemini', url: 'https://gemini.google.com/app/abcd', lang: '' },
-  { site: 'copilot', url: 'https://copilot.microsoft.com/chats/xyz', lang: 'python' },
-  { site: 'perplexity', url: 'https://www.perplexity.ai/search/reverse-a-list', lang: 'python' },
-  { site: 'deepseek', url: 'https://chat.deepseek.com/a/chat/s/42', lang: '' },
-  { site: 'grok', url: 'https://grok.com/chat/99', lang: '' },
-  { site: 'mistral', url: 'https://chat.mistral.ai/chat/abc', lang: 'python' },
-  { site: 'poe', url: 'https://poe.com/chat/2x3y', lang: 'python' },
-  { site: 'huggingchat', url: 'https://huggingface.co/chat/conversation/66aa', lang: 'python' },
-  { site: 'aistudio', url: 'https://aistudio.google.com/prompts/1a2b', lang: 'python' },
-];
+const SITES = REGISTERED.filter((site) => site.id !== DEMO).map((site) => ({ site: site.id, ...(FIXTURES[site.id] ?? { url: '', lang: '' }) }));
 
 describe('findExchanges on each site fixture', () => {
+  it('every site in the registry has a fixture page and an entry here (and nothing here is unregistered)', () => {
+    for (const site of REGISTERED) {
+      expect(existsSync(resolve(__dirname, `../../fixtures/sites/${site.id}.html`)), `tests/fixtures/sites/${site.id}.html`).toBe(true);
+      if (site.id !== DEMO) expect(FIXTURES[site.id], `FIXTURES.${site.id}`).toBeDefined();
+    }
+    expect(Object.keys(FIXTURES).sort()).toEqual(REGISTERED.map((site) => site.id).filter((id) => id !== DEMO).sort());
+  });
+
   for (const { site, url, lang } of SITES) {
     it(`${site}: pairs every answer with its question, text exact, chrome stripped, last one streaming`, () => {
       const doc = loadFixture(site);

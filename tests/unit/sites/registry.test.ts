@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SITES, SITE_MATCHES, adapterForUrl } from '../../../sites/index';
 import { compile } from '../../../sites/core';
-import { matchesPattern } from '../../../sites/match';
+import { matchesPattern } from '../../../sites/registry';
 import { DEMO_MATCHES } from '../../../utils/build-constants';
 
 describe('site registry', () => {
