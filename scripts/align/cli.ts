@@ -2,6 +2,7 @@
 // and engines), for researchers running an Aligner over real chats or AlpacaEval outputs.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setMaxListeners } from 'node:events';
 import { parseArgs } from 'node:util';
 import { AbortError, buildPrompt, correctAnswer, type AlignerEngine } from '../../model/engine';
 import { loadNodeEngine, missingFromModelFolder } from '../../model/node-platform';
@@ -149,11 +150,13 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   const timeoutMs = positive(values.timeout!, '--timeout') * 1000;
   const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : positive(values.concurrency, '--concurrency');
   if (values.endpoint) {
+    let protocol = '';
     try {
-      new URL(values.endpoint);
+      protocol = new URL(values.endpoint).protocol;
     } catch {
-      throw new UsageError(`--endpoint ${values.endpoint} is not a URL (e.g. http://localhost:8000).`);
+      /* said below */
     }
+    if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`--endpoint ${values.endpoint} is not an http(s) address (e.g. http://localhost:8000).`);
   }
 
   if (values['print-prompt']) return printPrompt(values, template, io);
@@ -372,6 +375,8 @@ async function correctFile(values: Values, settings: RunSettings, concurrency: n
   }
 
   const stop = new AbortController();
+  // Every request in flight listens to it (Node warns past 10 listeners).
+  setMaxListeners(slots.length * 4 + 10, stop.signal);
   const onInterrupt = () => stop.abort();
   io.signal?.addEventListener('abort', onInterrupt);
   const generatorOf = (record: AlignRecord) => values.generator ?? defaultGenerator(record, values.model!);

@@ -105,7 +105,8 @@ export class Progress {
     const now = this.now();
     if (!force && now - this.lastDraw < REDRAW_MS && this.counts.settled < this.total) return;
     this.lastDraw = now;
-    const columns = Math.max(20, this.stream.columns ?? 80);
+    // A pseudo-terminal may report 0 columns: assume the usual 80 then.
+    const columns = Math.max(20, this.stream.columns || 80);
     const text = this.describe();
     const all = this.resumed + this.total;
     const fraction = all === 0 ? 1 : (this.resumed + this.counts.settled) / all;

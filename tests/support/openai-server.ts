@@ -48,6 +48,13 @@ export interface OpenAiServerOptions {
   concurrent?: boolean;
   /** Time each request waits before its first token (queueing and prefill on a real server), in ms. */
   delayMs?: number | ((prompt: string) => number);
+  /**
+   * Answer a prompt seen before (same max_tokens and stop) by replaying the pieces streamed the
+   * first time, without running the model again: greedy decoding gives the same text. The
+   * server's time per request is then the delay alone, as on a GPU server where a batch of 16
+   * costs about what one request does, instead of the tiny model's CPU time on this machine.
+   */
+  replayAnswers?: boolean;
 }
 
 export async function startOpenAiServer(options: OpenAiServerOptions): Promise<OpenAiServer> {
@@ -56,6 +63,7 @@ export async function startOpenAiServer(options: OpenAiServerOptions): Promise<O
   const faults: ServerFaults = { dieAfterEvents: null, failNext: [], rejectPromptsContaining: null, dropNext: 0, replaceAnswer: null };
   const load = { inFlight: 0, maxInFlight: 0 };
   const finished: string[] = [];
+  const replays = new Map<string, string[]>();
   const cors = {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Headers': 'Authorization, Content-Type',
@@ -127,8 +135,19 @@ export async function startOpenAiServer(options: OpenAiServerOptions): Promise<O
       load.inFlight += 1;
       load.maxInFlight = Math.max(load.maxInFlight, load.inFlight);
       const replacement = faults.replaceAnswer;
-      const generate = () =>
-        replacement !== null ? Promise.resolve({ text: replacement, tokens: 0 }) : options.engine.generate(
+      const replayKey = JSON.stringify([prompt, body.max_tokens, body.stop]);
+      const replay = options.replayAnswers ? replays.get(replayKey) : undefined;
+      const pieces: string[] = [];
+      const generate = async () => {
+        if (replacement !== null) return { text: replacement, tokens: 0 };
+        if (replay) {
+          for (const piece of replay) {
+            send(piece);
+            sent += piece;
+          }
+          return { text: replay.join(''), tokens: replay.length };
+        }
+        const result = await options.engine.generate(
           { kind: 'text', text: prompt },
           {
             maxNewTokens: body.max_tokens ?? 256,
@@ -137,12 +156,19 @@ export async function startOpenAiServer(options: OpenAiServerOptions): Promise<O
             onText: (soFar) => {
               const cut = cutAtStop(soFar, body.stop ?? []);
               if (cut.length > sent.length) {
+                pieces.push(cut.slice(sent.length));
                 send(cut.slice(sent.length));
                 sent = cut;
               }
             },
           },
         );
+        if (options.replayAnswers) {
+          const final = cutAtStop(result.text, body.stop ?? []);
+          replays.set(replayKey, final.length > sent.length ? [...pieces, final.slice(sent.length)] : pieces);
+        }
+        return result;
+      };
       const wait = () => (delayMs > 0 ? delay(delayMs, controller.signal) : Promise.resolve());
       const run = options.concurrent ? wait().then(generate) : chain.then(wait).then(generate);
       const done = run
