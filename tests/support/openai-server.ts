@@ -19,7 +19,7 @@ export interface OpenAiServer {
   /** When each completion request arrived and when its first token was written (ms, performance.now). */
   timings: Array<{ received: number; firstToken?: number }>;
   faults: ServerFaults;
-  /** Completion requests being served now, and the most there ever were at once. */
+  /** Completion requests accepted and not finished (queued ones too, one at a time by default), and the most at once. */
   load: { inFlight: number; maxInFlight: number };
   /** Prompts of the completions finished, in the order they finished. */
   finished: string[];
