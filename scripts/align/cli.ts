@@ -1,7 +1,7 @@
 // `npm run align -- …`: the extension's engine from the command line (same templates, chunking
 // and engines), for researchers running an Aligner over real chats or AlpacaEval outputs.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import { parseArgs } from 'node:util';
 import { AbortError, buildPrompt, correctAnswer, type AlignerEngine } from '../../model/engine';
@@ -26,9 +26,10 @@ import {
   readRecordFile,
   recordLabel,
   type AlignRecord,
+  type RecordFormat,
 } from './records';
 import { matchResumed } from './resume';
-import { DEFAULT_RETRY_POLICY, RetryingRemoteEngine, type RetryPolicy } from './retry';
+import { DEFAULT_RETRY_POLICY, isRetryable, RetryingRemoteEngine, type RetryPolicy } from './retry';
 
 export const DEFAULT_CONCURRENCY = 16;
 
@@ -282,6 +283,7 @@ async function correctOne(values: Values, settings: RunSettings, io: CliIo): Pro
   if (values.endpoint) {
     const remote = remoteEngine(values, settings, io);
     remote.onRetry = ({ error, attempt, of, delayMs }) => io.stderr.write(`align: ${messageOf(error)}; retrying in ${(delayMs / 1000).toFixed(1)} s (retry ${attempt} of ${of})\n`);
+    await checkServer(remote, values.model!, (text) => io.stderr.write(`${text}\n`));
     engine = remote;
   } else {
     engine = await loadLocalEngine(values, io);
@@ -319,6 +321,17 @@ async function correctOne(values: Values, settings: RunSettings, io: CliIo): Pro
   }
 }
 
+/** The records an existing --out holds, or why it is not a file of records. */
+function readPrevious(path: string): { format: RecordFormat; records: AlignRecord[] } | { unreadable: string } {
+  try {
+    const text = readFileSync(path, 'utf8');
+    if (text.trim() === '') return { format: 'jsonl', records: [] };
+    return parseRecords(text, path);
+  } catch (error) {
+    return { unreadable: messageOf(error) };
+  }
+}
+
 function sameFile(a: string, b: string): boolean {
   const real = (path: string) => (existsSync(path) ? realpathSync(path) : resolve(path));
   return real(a) === real(b);
@@ -339,20 +352,24 @@ async function correctFile(values: Values, settings: RunSettings, concurrency: n
     throw new UsageError(`${inPath} is ${describeFormat(input.format)}, and the output is written in the same format, but --out ${outPath} is named for ${describeFormat(named)}. Use a ${input.format === 'jsonl' ? '.jsonl' : '.json'} name.`);
   }
 
+  const outFolder = dirname(resolve(outPath));
+  if (!existsSync(outFolder) || !statSync(outFolder).isDirectory()) throw new UsageError(`The folder of --out, ${outFolder}, does not exist.`);
+
   const output = new OutputFile(outPath, input.format);
   let kept = new Map<number, AlignRecord>();
-  const outExists = existsSync(outPath) && statSync(outPath).size > 0;
-  if (outExists && !values.resume && !values.overwrite) {
+  const previous = existsSync(outPath) ? readPrevious(outPath) : null;
+  // A file with records is work: it is never replaced without being asked (an empty one is not).
+  if (previous !== null && !values.resume && !values.overwrite && ('unreadable' in previous || previous.records.length > 0)) {
     throw new UsageError(`${outPath} already exists: add --resume to keep its records and correct the rest, or --overwrite to start again.`);
   }
-  if (outExists && values.resume) {
-    const text = readFileSync(outPath, 'utf8');
-    const previous = text.trim() === '' ? { format: input.format, records: [] } : parseRecords(text, outPath);
-    if (previous.format !== input.format) throw new InputError(`Cannot resume: ${outPath} is ${describeFormat(previous.format)} but ${inPath} is ${describeFormat(input.format)}.`);
+  if (previous !== null && values.resume) {
+    if ('unreadable' in previous) throw new InputError(`Cannot resume: ${outPath} is not a file of records this command wrote (${previous.unreadable})`);
+    if (previous.records.length > 0 && previous.format !== input.format) {
+      throw new InputError(`Cannot resume: ${outPath} is ${describeFormat(previous.format)} but ${inPath} is ${describeFormat(input.format)}.`);
+    }
     kept = matchResumed(input.records, previous.records, outPath, inPath);
   }
   for (const [index, record] of kept) output.keep(index, record);
-  output.writeNow();
 
   const todo = input.records.map((_, index) => index).filter((index) => !kept.has(index));
   if (kept.size > 0) io.stderr.write(`align: resuming: ${kept.size} of ${input.records.length} records are already in ${outPath}; correcting the other ${todo.length}.\n`);
@@ -373,6 +390,8 @@ async function correctFile(values: Values, settings: RunSettings, concurrency: n
   } else {
     slots.push(await loadLocalEngine(values, io));
   }
+  // The file is written from here on: a model that does not load leaves no empty --out behind.
+  output.writeNow();
 
   const stop = new AbortController();
   // Every request in flight listens to it (Node warns past 10 listeners).
@@ -384,6 +403,9 @@ async function correctFile(values: Values, settings: RunSettings, concurrency: n
   progressRef.current = progress;
   const counts = { corrected: 0, unchanged: 0, failed: 0, settled: 0, tokens: 0 };
   const failed: number[] = [];
+  // A server that is down fails every record after its retries: stop instead of going through them all.
+  const serverDownAfter = Math.max(5, slots.length);
+  let serverFailuresInARow = 0;
   const started = performance.now();
 
   try {
@@ -418,13 +440,18 @@ async function correctFile(values: Values, settings: RunSettings, concurrency: n
             if (result.text === answer) counts.unchanged += 1;
             else counts.corrected += 1;
           }
+          serverFailuresInARow = 0;
         } catch (error) {
           if (stop.signal.aborted && error instanceof AbortError) return;
           counts.failed += 1;
           failed.push(index);
           say(`align: ${label} failed: ${messageOf(error)}`);
+          serverFailuresInARow = isRetryable(error) ? serverFailuresInARow + 1 : 0;
           if (values['fail-fast']) {
             say('align: stopping (--fail-fast).');
+            stop.abort();
+          } else if (serverFailuresInARow >= serverDownAfter && !stop.signal.aborted) {
+            say(`align: stopping: the last ${serverFailuresInARow} records failed on the server even after retries; when it works again, run again with --resume.`);
             stop.abort();
           }
         }

@@ -189,6 +189,36 @@ describe('never losing work', () => {
     for (const record of records.slice(0, partial.length)) expect(asked.some((prompt) => prompt.includes(`| ${record.output} ASSISTANT:`))).toBe(false);
   });
 
+  test('Ctrl-C stops taking records, writes what is done, says so and exits 130', async () => {
+    server = await startOpenAiServer({ engine, model: 'tiny-aligner', concurrent: true, delayMs: 300 });
+    const records = alpacaRecords(10);
+    const input = write('in.json', JSON.stringify(records));
+    const out = join(dir, 'out.json');
+    const { child, done } = startAlign([...remote(), '--in', input, '--out', out, '--concurrency', '2']);
+    while (!existsSync(out) || json(out).length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/align: stopped; wrote \d+ of 10 records .* not reached/);
+    const partial = json(out);
+    expect(partial.length).toBeGreaterThanOrEqual(2);
+    expect(partial.length).toBeLessThan(10);
+    expect(partial).toEqual(expectedRecords(records).slice(0, partial.length));
+  });
+
+  test('a server that fails record after record stops the run instead of going through every record', async () => {
+    server = await startOpenAiServer({ engine, model: 'tiny-aligner' });
+    server.faults.dropNext = 1000;
+    const input = write('in.json', JSON.stringify(alpacaRecords(9)));
+    const out = join(dir, 'out.json');
+    const run = await align([...remote(), '--in', input, '--out', out, '--concurrency', '1', '--retries', '0']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('stopping: the last 5 records failed on the server even after retries');
+    expect(run.stderr).toContain('0 corrected, 0 unchanged, 5 failed, 4 not reached');
+    expect(server.requests).toHaveLength(5);
+    expect(json(out)).toEqual([]);
+  });
+
   test('an existing --out is never replaced by accident; --resume refuses an output written from another input', async () => {
     server = await startOpenAiServer({ engine, model: 'tiny-aligner', concurrent: true });
     const input = write('in.json', JSON.stringify(alpacaRecords(3)));
@@ -311,6 +341,8 @@ describe('rough edges', () => {
     [['--model', TINY, '--question', 'q', '--answer', '   '], /--answer is empty: there is nothing to correct/],
     [['--model', TINY, '--in', '{records.json}', '--out', 'x.jsonl'], /named for JSON Lines/],
     [['--model', TINY, 'stray'], /Unexpected argument 'stray'/],
+    [['--model', TINY, '--in', '{records.json}', '--out', '/no/such/folder/out.json'], /The folder of --out, \/no\/such\/folder, does not exist/],
+    [['--endpoint', 'localhost:8000', '--model', 'm', '--question', 'q', '--answer', 'a'], /--endpoint localhost:8000 is not an http\(s\) address/],
     [['--model', './no-such-folder', '--question', 'q', '--answer', 'a'], /There is no model folder .*no-such-folder\. --model takes/],
   ])('usage error %j exits 2 and points to --help', async (args, message) => {
     const records = write('records.json', JSON.stringify(alpacaRecords(2)));
