@@ -68,7 +68,8 @@ A file of records:
   --resume                    keep the records --out already holds and correct the rest (matched in order,
                               by "instruction", "input" and "original_output")
   --overwrite                 replace an existing --out
-  --fail-fast                 stop at the first record that fails (default: report it and go on)
+  --fail-fast                 stop at the first record that fails (default: report it and go on; a server that
+                              fails 5 records in a row, or --concurrency of them, after retries stops the run)
   --concurrency <n>           requests in flight at once with --endpoint (default ${DEFAULT_CONCURRENCY}); a local
                               model corrects one record at a time
   --retries <n>               tries again after 429, 5xx or a network failure, with exponential backoff and
@@ -76,7 +77,8 @@ A file of records:
   --timeout <seconds>         give up on a request when the server sends nothing for this long (default 120)
 
 Exit status: 0 when every record was corrected (or left unchanged by the model), 1 when any record
-failed or the run was stopped, 2 for a command line that cannot run (see above).
+failed or was not reached, 2 for a command line that cannot run, 130 when stopped by Ctrl-C or SIGTERM
+(what was done is in --out: run again with --resume).
 `;
 
 export interface CliIo {
