@@ -400,6 +400,7 @@ async function correctFile(values: Values, settings: RunSettings, concurrency: n
   setMaxListeners(slots.length * 4 + 10, stop.signal);
   const onInterrupt = () => stop.abort();
   io.signal?.addEventListener('abort', onInterrupt);
+  if (io.signal?.aborted) stop.abort(); // Ctrl-C while the model loaded
   const generatorOf = (record: AlignRecord) => values.generator ?? defaultGenerator(record, values.model!);
   const progress = new Progress(io.stderr, todo.length, kept.size);
   progressRef.current = progress;
