@@ -11,11 +11,15 @@ export interface GenerateOptions {
   /** Called with the whole continuation so far, each time it grows. */
   onText?: (textSoFar: string) => void;
   stop?: string[];
+  /** The answer being corrected: local engines draft from it (speculative decoding). */
+  source?: string;
 }
 
 export interface GenerateResult {
   text: string;
   tokens: number;
+  /** Forward passes and draft tokens verified/accepted (engines with their own decode loop). */
+  decode?: { passes: number; drafted: number; accepted: number };
 }
 
 /**
@@ -130,6 +134,7 @@ export async function correctAnswer(
         maxNewTokens: budget,
         signal,
         stop,
+        source: chunk.text,
         onText: (soFar) => {
           partFirstText ??= performance.now();
           // One update a frame at most: a fast model would otherwise spend its time messaging.
