@@ -48,6 +48,8 @@ export interface GreedyOptions {
   repetitionPenalty?: number;
   /** Record the top-2 logit margin behind each chosen token (tests). */
   recordMargins?: boolean;
+  /** Yield to the event loop between passes at most this often (ms). */
+  yieldIntervalMs?: number;
 }
 
 export interface GreedyStats {
@@ -70,7 +72,10 @@ export interface GreedyResult {
 }
 
 export const DEFAULT_MAX_DRAFT = 16;
-/** Yield to the event loop at most this often, so streamed text and cancels get through. */
+/**
+ * Yield to the event loop between passes at most this often, so streamed text and cancels get
+ * through (WASM inference never leaves the task by itself), at almost no cost to fast models.
+ */
 const YIELD_INTERVAL_MS = 16;
 
 export async function decodeGreedy(model: StepDecoder, options: GreedyOptions): Promise<GreedyResult> {
@@ -91,6 +96,7 @@ export async function decodeGreedy(model: StepDecoder, options: GreedyOptions): 
   if (signal?.aborted) throw new AbortError();
   if (maxNewTokens <= 0 || prompt.length === 0) return { tokens, stats, margins };
 
+  const yieldInterval = options.yieldIntervalMs ?? YIELD_INTERVAL_MS;
   let lastYield = performance.now();
   const started = performance.now();
   model.reset();
@@ -149,7 +155,7 @@ export async function decodeGreedy(model: StepDecoder, options: GreedyOptions): 
       if (!open) break;
       hindsight.update(tokens, choice.token);
       next = choice;
-      if (performance.now() - lastYield > YIELD_INTERVAL_MS) {
+      if (performance.now() - lastYield >= yieldInterval) {
         await yieldToEventLoop();
         lastYield = performance.now();
         if (signal?.aborted) throw new AbortError();

@@ -65,6 +65,11 @@ interface CacheEntry {
 export interface StepModelOptions {
   /** For caches shaped `batch_size x num_heads` (older exports): the model's head count. */
   numHeads?: number;
+  /**
+   * Cut CPU-resident caches with the Slice graph too, on this execution provider ('cpu', 'wasm'),
+   * instead of copying in JS: tests run the graph cut without a GPU this way.
+   */
+  graphCutProvider?: string;
 }
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch', 'num_logits_to_keep']);
@@ -81,7 +86,7 @@ export class StepModel {
   constructor(
     private readonly session: OrtSession,
     private readonly Tensor: OrtTensorConstructor,
-    options: StepModelOptions = {},
+    private readonly options: StepModelOptions = {},
   ) {
     const unknown = session.inputNames.filter((name) => !KNOWN_INPUTS.has(name) && !name.startsWith('past_key_values.'));
     if (unknown.length > 0) throw new Error(`This model's graph takes inputs the decode loop does not know: ${unknown.join(', ')}.`);
@@ -115,6 +120,7 @@ export class StepModel {
   static fromTransformers(
     model: { sessions?: Record<string, unknown>; config?: unknown },
     TransformersTensor: new (type: string, data: unknown, dims: number[]) => unknown,
+    options: Omit<StepModelOptions, 'numHeads'> = {},
   ): StepModel {
     const session = model.sessions?.model as OrtSession | undefined;
     if (!session) throw new Error('This model has no decoder session ("model") to step through.');
@@ -122,7 +128,7 @@ export class StepModel {
     const Tensor = probe.ort_tensor?.constructor as OrtTensorConstructor | undefined;
     if (!Tensor) throw new Error('Cannot reach onnxruntime\'s Tensor class through transformers.js.');
     const config = (model.config ?? {}) as { num_attention_heads?: number; n_head?: number };
-    return new StepModel(session, Tensor, { numHeads: config.num_attention_heads ?? config.n_head });
+    return new StepModel(session, Tensor, { ...options, numHeads: config.num_attention_heads ?? config.n_head });
   }
 
   /** Tokens held in the KV cache. */
@@ -195,7 +201,9 @@ export class StepModel {
       if (length === 0) {
         this.disposeCache();
       } else if (this.gpuResident) {
-        await this.cutOnDevice(length);
+        await this.cutWithGraph(length, 'webgpu', 'gpu-buffer');
+      } else if (this.options.graphCutProvider) {
+        await this.cutWithGraph(length, this.options.graphCutProvider, 'cpu');
       } else {
         for (const entry of this.cacheEntries) {
           const tensor = this.cache.get(entry.input)!;
@@ -246,11 +254,12 @@ export class StepModel {
     return pairs.every(([a, b]) => closeLogits(a, b));
   }
 
-  private async cutOnDevice(length: number): Promise<void> {
+  private async cutWithGraph(length: number, provider: string, location: 'gpu-buffer' | 'cpu'): Promise<void> {
     const specs: SliceTensorSpec[] = this.cacheEntries.map((entry) => ({ type: entry.type, rank: entry.empty.length, axis: entry.axis }));
+    // Created once, on the provider holding the cache: the same device, so its GPU buffers pass as they are.
     this.sliceSession ??= (this.session.constructor as unknown as OrtSessionFactory).create(buildCacheSliceModel(specs), {
-      executionProviders: ['webgpu'],
-      preferredOutputLocation: 'gpu-buffer',
+      executionProviders: [provider],
+      preferredOutputLocation: location,
       graphOptimizationLevel: 'disabled',
     });
     const slicer = await this.sliceSession;
