@@ -13,7 +13,7 @@
  * scratch, in O(new tokens) instead of O(all generated tokens).
  */
 
-/** Deviations shorter than this are guessed to be same-length substitutions; longer ones, insertions. */
+/** Deviations up to this long are guessed to be same-length substitutions; longer ones get no draft. */
 const SUBSTITUTION_GUESS_LIMIT = 8;
 /** How far past the expected position a one-token match may re-synchronise the copy position. */
 const NEAR_AHEAD = 3;
@@ -55,8 +55,8 @@ export function proposeDraft(source: ArrayLike<number>, generated: ArrayLike<num
   } else {
     const deviation = generated.length - offStart;
     // A short deviation is most often a word swapped for another: copying resumes as far past
-    // where it began as it has run. A long one is more likely new text inserted before it.
-    from = deviation <= SUBSTITUTION_GUESS_LIMIT ? pos + deviation : pos;
+    // where it began as it has run. After a long one, where it resumes is anyone's guess: none.
+    from = deviation <= SUBSTITUTION_GUESS_LIMIT ? pos + deviation : n;
   }
   if (limit === 0 || from >= n) return { tokens: [], copyRun: run };
   const stop = Math.min(n, from + limit);
