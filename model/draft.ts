@@ -74,12 +74,13 @@ interface TrackState {
   run: number;
 }
 
+/** Positions packed under their token: key = token · 2^21 + position, sorted (one typed sort). */
+const POSITION_BITS = 2 ** 21;
+
 class SourceIndex {
   readonly tokens: Int32Array;
-  /** For each distinct token, its positions in the source, ascending (CSR layout). */
-  private readonly firstSlot = new Map<number, number>();
-  private readonly slotCount = new Map<number, number>();
-  private readonly positions: Int32Array;
+  /** Every position keyed by its token, ascending: a token's positions are one contiguous range. */
+  private readonly keys: Float64Array;
   // The tracker's state after each prefix of the last `generated` seen: slot j = after j tokens.
   private seen = new Int32Array(64);
   private seenLength = 0;
@@ -87,36 +88,41 @@ class SourceIndex {
   private stateOff = new Int32Array(65);
   private stateRun = new Int32Array(65);
 
+  private readonly sourceLength: number;
+
   constructor(source: ArrayLike<number>) {
-    const n = source.length;
+    this.sourceLength = source.length;
+    // Beyond two million tokens (never an answer), the rest of the source is not drafted from.
+    const n = Math.min(source.length, POSITION_BITS);
     this.tokens = new Int32Array(n);
+    this.keys = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const token = source[i]!;
       this.tokens[i] = token;
-      this.slotCount.set(token, (this.slotCount.get(token) ?? 0) + 1);
+      this.keys[i] = token * POSITION_BITS + i;
     }
-    let slot = 0;
-    for (const [token, count] of this.slotCount) {
-      this.firstSlot.set(token, slot);
-      slot += count;
-    }
-    this.positions = new Int32Array(n);
-    const filled = new Map<number, number>();
-    for (let i = 0; i < n; i++) {
-      const token = this.tokens[i]!;
-      const done = filled.get(token) ?? 0;
-      this.positions[this.firstSlot.get(token)! + done] = i;
-      filled.set(token, done + 1);
-    }
+    this.keys.sort();
     // The empty prefix: copying from the start of the source.
     this.statePos[0] = 0;
     this.stateOff[0] = -1;
     this.stateRun[0] = 0;
   }
 
+  /** The first slot in `keys` at or above `key`. */
+  private lowerBound(key: number): number {
+    let low = 0;
+    let high = this.keys.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.keys[middle]! < key) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
   matches(source: ArrayLike<number>): boolean {
     const n = this.tokens.length;
-    if (source.length !== n) return false;
+    if (source.length !== this.sourceLength) return false;
     for (let i = 0; i < n; i++) if (source[i] !== this.tokens[i]) return false;
     return true;
   }
@@ -186,15 +192,15 @@ class SourceIndex {
    */
   private resync(j: number, anchor: number, deviated: number): number {
     const token = this.seen[j]!;
-    const first = this.firstSlot.get(token);
-    if (first === undefined) return -1;
-    const count = this.slotCount.get(token)!;
+    const base = token * POSITION_BITS;
+    const first = this.lowerBound(base);
+    const last = this.lowerBound(base + POSITION_BITS);
     const expected = anchor + Math.min(deviated, SUBSTITUTION_GUESS_LIMIT);
     let best = -1;
     let bestLength = 0;
     let bestDistance = Infinity;
-    for (let slot = first; slot < first + count; slot++) {
-      const q = this.positions[slot]!;
+    for (let slot = first; slot < last; slot++) {
+      const q = this.keys[slot]! - base;
       const length = this.matchLength(j, q);
       let needed: number;
       if (q >= anchor && q <= expected + NEAR_AHEAD) needed = 1;
