@@ -256,15 +256,25 @@ const bucketOf = (copyRun: number) => {
   return bucket;
 };
 
-/** Older observations fade: costs drift with the context length, acceptance with the text. */
-const COST_DECAY = 0.95;
+/** A longer draft is tried after this many passes, when it is expected to pass this many tokens. */
+const RETRY_INTERVAL = 8;
+const RETRY_EXPECTED = 1.5;
+/** Pass times kept per pass length: old ones drop out as the context grows. */
+const COST_WINDOW = 9;
+/** Older acceptance observations fade: the text being corrected changes. */
 const MATCH_DECAY = 0.98;
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 /** Before a slope is measured: each extra token costs this share of a one-token pass. */
 const PRIOR_SLOPE = 0.25;
 
 /**
  * Chooses draft lengths: the one that maximises expected tokens per unit of time, where a pass of
- * n tokens costs a + b·n (fitted to measured passes) and a draft of k is expected to yield
+ * n tokens costs a + b·n (a line through the median measured time of each pass length) and a draft of k is expected to yield
  * 1 + Σ_{i≤k} P(the first i draft tokens are right), estimated per copy-run bucket from hindsight.
  */
 export class DraftSizer {
@@ -272,12 +282,10 @@ export class DraftSizer {
   // (the i−1 before it were right and the draft had an i-th token) and how often it was right.
   private readonly reached: Float64Array[];
   private readonly passed: Float64Array[];
-  // Cost: decayed sums for a weighted least-squares line through (tokens in pass, ms).
-  private sw = 0;
-  private sx = 0;
-  private sy = 0;
-  private sxx = 0;
-  private sxy = 0;
+  // Cost: the last few pass times for each pass length (medians shrug off GC pauses and
+  // other tasks that land inside a pass), and a line fitted through those medians.
+  private readonly recentCosts = new Map<number, number[]>();
+  private passesSinceTry = 0;
 
   constructor(readonly maxDraft = DEFAULT_MAX_DRAFT) {
     this.reached = RUN_BUCKETS.map(() => new Float64Array(maxDraft + 2));
@@ -294,25 +302,38 @@ export class DraftSizer {
     let bestRate = 1 / (a + b);
     let expected = 1;
     let survive = 1;
+    const expectedAt: number[] = [1];
     for (let k = 1; k <= limit; k++) {
       survive *= this.passRate(bucket, k);
       expected += survive;
+      expectedAt.push(expected);
       const rate = expected / (a + b * (k + 1));
       if (rate > bestRate) {
         bestRate = rate;
         best = k;
       }
     }
+    // Pass times are only measured for lengths in use: a length judged too slow once (a pause, a
+    // first run of a new shape) would never be tried again. Now and then, when drafts are likely
+    // to be right (so the try pays for itself), verify a longer one to measure it afresh.
+    this.passesSinceTry += 1;
+    const longer = Math.min(limit, Math.max(2 * best, 4));
+    if (longer > best && this.passesSinceTry >= RETRY_INTERVAL && expectedAt[longer]! - 1 >= RETRY_EXPECTED) {
+      this.passesSinceTry = 0;
+      return longer;
+    }
     return best;
   }
 
   observeCost(tokens: number, ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) return;
-    this.sw = this.sw * COST_DECAY + 1;
-    this.sx = this.sx * COST_DECAY + tokens;
-    this.sy = this.sy * COST_DECAY + ms;
-    this.sxx = this.sxx * COST_DECAY + tokens * tokens;
-    this.sxy = this.sxy * COST_DECAY + tokens * ms;
+    let recent = this.recentCosts.get(tokens);
+    if (!recent) {
+      recent = [];
+      this.recentCosts.set(tokens, recent);
+    }
+    recent.push(ms);
+    if (recent.length > COST_WINDOW) recent.shift();
   }
 
   /** A candidate whose first `matched` tokens were right, out of `length`. */
@@ -331,15 +352,29 @@ export class DraftSizer {
     }
   }
 
-  /** The fitted cost line (ms = a + b·tokens), for reports. */
+  /** The cost line (ms = a + b·tokens) through the median time of each pass length seen. */
   costLine(): { a: number; b: number } {
-    if (this.sw < 1e-9) return { a: 1, b: PRIOR_SLOPE };
-    const meanX = this.sx / this.sw;
-    const meanY = this.sy / this.sw;
-    const varX = this.sxx / this.sw - meanX * meanX;
+    let sw = 0;
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    for (const [tokens, recent] of this.recentCosts) {
+      const y = median(recent);
+      const weight = recent.length;
+      sw += weight;
+      sx += weight * tokens;
+      sy += weight * y;
+      sxx += weight * tokens * tokens;
+      sxy += weight * tokens * y;
+    }
+    if (sw === 0) return { a: 1, b: PRIOR_SLOPE };
+    const meanX = sx / sw;
+    const meanY = sy / sw;
+    const varX = sxx / sw - meanX * meanX;
     let b: number;
-    if (varX > 0.05) {
-      b = (this.sxy / this.sw - meanX * meanY) / varX;
+    if (this.recentCosts.size >= 2 && varX > 1e-9) {
+      b = (sxy / sw - meanX * meanY) / varX;
     } else {
       b = (PRIOR_SLOPE * meanY) / (1 + PRIOR_SLOPE * (meanX - 1));
     }
