@@ -281,6 +281,26 @@ describe('DraftSizer', () => {
     expect(sizer.choose(16, 0)).toBe(0);
   });
 
+  it('tries a longer draft again now and then when drafts are right, so one slow measurement does not stick', () => {
+    const sizer = new DraftSizer(16);
+    for (let i = 0; i < 9; i++) sizer.observeCost(1, 10);
+    sizer.observeCost(5, 400); // a pause landed in the only 5-token pass
+    for (let i = 0; i < 30; i++) sizer.observeMatch(20, 16, 16);
+    const choices = Array.from({ length: 8 }, () => sizer.choose(16, 20));
+    expect(Math.max(...choices.slice(0, 7))).toBeLessThanOrEqual(1);
+    expect(choices[7]).toBe(4);
+    // Measured again at its usual cost, the long draft wins from then on.
+    for (let i = 0; i < 9; i++) sizer.observeCost(5, 11);
+    expect(sizer.choose(16, 20)).toBe(16);
+  });
+
+  it('does not try longer drafts where drafts are wrong', () => {
+    const sizer = new DraftSizer(16);
+    for (let i = 0; i < 9; i++) sizer.observeCost(1, 10);
+    for (let i = 0; i < 30; i++) sizer.observeMatch(20, 0, 16);
+    expect(Array.from({ length: 40 }, () => sizer.choose(16, 20)).every((k) => k === 0)).toBe(true);
+  });
+
   it('never drafts more than the candidate holds', () => {
     expect(trained(10, 0.2, 16).choose(3, 20)).toBe(3);
     expect(trained(10, 0.2, 16).choose(0, 20)).toBe(0);
