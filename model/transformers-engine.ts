@@ -45,6 +45,8 @@ export class TransformersEngine implements AlignerEngine {
   lastDecode?: GreedyStats;
   /** Pass costs and draft acceptance learned across this model's corrections. */
   private readonly sizer = new DraftSizer();
+  /** One generation at a time: the step model holds one KV cache. */
+  private running: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly device: Device,
@@ -129,7 +131,13 @@ export class TransformersEngine implements AlignerEngine {
     return input_ids.dims.at(-1) ?? 0;
   }
 
-  async generate(prompt: Prompt, options: GenerateOptions): Promise<GenerateResult> {
+  generate(prompt: Prompt, options: GenerateOptions): Promise<GenerateResult> {
+    const turn = this.running.then(() => this.generateNow(prompt, options));
+    this.running = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async generateNow(prompt: Prompt, options: GenerateOptions): Promise<GenerateResult> {
     const { signal, onText, stop = [] } = options;
     if (signal?.aborted) throw new AbortError();
     const promptIds = this.encodeIds(prompt);

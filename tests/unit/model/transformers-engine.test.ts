@@ -48,6 +48,14 @@ for (const folder of ['tests/fixtures/models/tiny-aligner', 'tests/fixtures/mode
       expect(engine.lastDecode!.accepted).toBeGreaterThan(0);
     });
 
+    it('runs generations asked for at once one after the other, each exact', async () => {
+      const picked = cases.slice(0, 4);
+      const results = await Promise.all(
+        picked.map(({ question, answer }) => engine.generate(buildPrompt('aligner-v1', question, answer), { maxNewTokens: 128, source: answer })),
+      );
+      expect(results.map((result) => result.text.trim())).toEqual(picked.map((entry) => entry.corrected));
+    });
+
     it('stops at a stop string where one token per pass stops', async () => {
       const prompt = buildPrompt('aligner-v1', 'What do you think?', 'The plan is bad today. My dog never sleeps.');
       const stop = ['My dog'];
