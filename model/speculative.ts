@@ -261,6 +261,8 @@ const RETRY_INTERVAL = 8;
 const RETRY_EXPECTED = 1.5;
 /** Pass times kept per pass length: old ones drop out as the context grows. */
 const COST_WINDOW = 9;
+/** Samples a pass length needs before its median is trusted over a lone measurement. */
+const SETTLED_SAMPLES = 3;
 /** Older acceptance observations fade: the text being corrected changes. */
 const MATCH_DECAY = 0.98;
 
@@ -359,7 +361,14 @@ export class DraftSizer {
     let sy = 0;
     let sxx = 0;
     let sxy = 0;
+    // A length seen once or twice may have caught a pause: leave it out while better-measured
+    // lengths can draw the line on their own.
+    let settled = 0;
+    for (const recent of this.recentCosts.values()) if (recent.length >= SETTLED_SAMPLES) settled += 1;
+    let lengths = 0;
     for (const [tokens, recent] of this.recentCosts) {
+      if (settled >= 2 && recent.length < SETTLED_SAMPLES) continue;
+      lengths += 1;
       const y = median(recent);
       const weight = recent.length;
       sw += weight;
@@ -373,7 +382,7 @@ export class DraftSizer {
     const meanY = sy / sw;
     const varX = sxx / sw - meanX * meanX;
     let b: number;
-    if (this.recentCosts.size >= 2 && varX > 1e-9) {
+    if (lengths >= 2 && varX > 1e-9) {
       b = (sxy / sw - meanX * meanY) / varX;
     } else {
       b = (PRIOR_SLOPE * meanY) / (1 + PRIOR_SLOPE * (meanX - 1));

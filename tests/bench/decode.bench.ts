@@ -104,7 +104,7 @@ export default async function run(): Promise<Result[]> {
       tjs.env.localModelPath = `${join(wide, '..')}/`;
       const loaded = await loadStepModel(backend, 'tiny-aligner-wide');
       tjs.env.localModelPath = 'tests/fixtures/models/';
-      results.push(...(await benchModel(backend, loaded, 'wide tiny Aligner (20M parameters)', backend === 'node' ? 5 : 3)));
+      results.push(...(await benchModel(backend, loaded, 'wide tiny Aligner (20M parameters)', 5)));
       await loaded.steps.dispose();
     }
   }
