@@ -11,13 +11,15 @@ export interface GenerateOptions {
   /** Called with the whole continuation so far, each time it grows. */
   onText?: (textSoFar: string) => void;
   stop?: string[];
+  /** The answer being corrected: local engines draft from it (speculative decoding). */
+  source?: string;
 }
 
 export interface GenerateResult {
   text: string;
   tokens: number;
-  /** Forward passes run (fewer than tokens when drafted tokens were accepted); absent for servers. */
-  passes?: number;
+  /** Forward passes and draft tokens verified/accepted (engines with their own decode loop). */
+  decode?: { passes: number; drafted: number; accepted: number };
 }
 
 /**
@@ -147,6 +149,7 @@ export async function correctAnswer(
         maxNewTokens: budget,
         signal,
         stop,
+        source: chunk.text,
         onText: (soFar) => {
           partFirstText ??= performance.now();
           // One update a frame at most: a fast model would otherwise spend its time messaging.
@@ -157,7 +160,7 @@ export async function correctAnswer(
         },
       });
       tokens += result.tokens;
-      if (result.passes !== undefined) passes = (passes ?? 0) + result.passes;
+      if (result.decode) passes = (passes ?? 0) + result.decode.passes;
       if (partFirstText !== undefined) decodeMs += performance.now() - partFirstText;
       corrected = cleanContinuation(result.text, stop);
       if (result.tokens >= budget) {

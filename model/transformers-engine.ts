@@ -1,7 +1,7 @@
 import {
   AutoModelForCausalLM,
   AutoTokenizer,
-  InterruptableStoppingCriteria,
+  Tensor as TransformersTensor,
   TextStreamer,
   type PreTrainedModel,
   type PreTrainedTokenizer,
@@ -11,6 +11,8 @@ import {
 import type { Device } from '../utils/messages';
 import { AbortError, type AlignerEngine, type GenerateOptions, type GenerateResult, type Prompt } from './engine';
 import type { AnyLocalDevice } from './presets';
+import { decodeGreedy, DraftSizer, type GreedyStats } from './speculative';
+import { StepModel } from './step-model';
 
 export interface DownloadProgress {
   loaded: number;
@@ -31,15 +33,27 @@ export interface LoadOptions {
  * The local engine: transformers.js on ONNX Runtime (WebGPU or WASM in a browser,
  * onnxruntime-node or WASM in Node). The same class runs in the extension and in `npm run align`.
  * The caller sets transformers.js's `env` (hub host, wasm paths, caches) for its context.
+ *
+ * transformers.js loads the tokenizer and the ONNX session; decoding is the engine's own loop
+ * (model/speculative.ts) over that session, drafting from the answer being corrected.
  */
 export class TransformersEngine implements AlignerEngine {
   notice?: string;
+  /** Speculative decoding (on unless the model's graph cannot run multi-token passes). */
+  speculative = true;
+  /** Statistics of the last generate() call. */
+  lastDecode?: GreedyStats;
+  /** Pass costs and draft acceptance learned across this model's corrections. */
+  private readonly sizer = new DraftSizer();
+  /** One generation at a time: the step model holds one KV cache. */
+  private running: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly device: Device,
     readonly repo: string,
     private readonly tokenizer: PreTrainedTokenizer,
     private readonly model: PreTrainedModel,
+    private readonly steps: StepModel,
   ) {}
 
   static async load(options: LoadOptions): Promise<TransformersEngine> {
@@ -73,8 +87,11 @@ export class TransformersEngine implements AlignerEngine {
       dtype: options.dtype as never,
       progress_callback,
     });
-    yieldBetweenRuns(model);
-    return new TransformersEngine(options.device, options.repo, tokenizer, model);
+    const steps = StepModel.fromTransformers(model as never, TransformersTensor as never);
+    const engine = new TransformersEngine(options.device, options.repo, tokenizer, model, steps);
+    // Some graphs or kernels only handle a prefill and one-token steps: check once, on a probe.
+    engine.speculative = await steps.supportsMultiTokenSteps(engine.probeTokens());
+    return engine;
   }
 
   private encode(prompt: Prompt): { input_ids: Tensor; attention_mask: Tensor } {
@@ -87,86 +104,84 @@ export class TransformersEngine implements AlignerEngine {
     }) as unknown as { input_ids: Tensor; attention_mask: Tensor };
   }
 
+  private encodeIds(prompt: Prompt): number[] {
+    const { input_ids } = this.encode(prompt);
+    return Array.from(input_ids.data as ArrayLike<bigint | number>, Number);
+  }
+
+  /**
+   * The answer's tokens as the model will copy them: templates put a space before the answer, and
+   * a byte-level BPE folds it into the first word's token.
+   */
+  private sourceIds(prompt: Prompt, source: string): number[] {
+    const promptText = prompt.kind === 'text' ? prompt.text : prompt.messages.map((message) => message.content).join('\n');
+    const text = promptText.includes(` ${source}`) ? ` ${source}` : source;
+    return this.tokenizer.encode(text, { add_special_tokens: false });
+  }
+
+  /** Seven ordinary tokens for the multi-token check (any text the tokenizer splits finely). */
+  private probeTokens(): number[] {
+    const ids = this.tokenizer.encode('The quick brown fox jumps over the lazy dog, then it naps.', { add_special_tokens: false });
+    while (ids.length < 7) ids.push(...ids);
+    return ids.slice(0, 7);
+  }
+
   async countPromptTokens(prompt: Prompt): Promise<number> {
     const { input_ids } = this.encode(prompt);
     return input_ids.dims.at(-1) ?? 0;
   }
 
-  async generate(prompt: Prompt, options: GenerateOptions): Promise<GenerateResult> {
+  generate(prompt: Prompt, options: GenerateOptions): Promise<GenerateResult> {
+    const turn = this.running.then(() => this.generateNow(prompt, options));
+    this.running = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async generateNow(prompt: Prompt, options: GenerateOptions): Promise<GenerateResult> {
     const { signal, onText, stop = [] } = options;
     if (signal?.aborted) throw new AbortError();
-    const inputs = this.encode(prompt);
-    const inputLength = inputs.input_ids.dims.at(-1) ?? 0;
-    // Stops within one token step: generate() checks the criteria after every token.
-    const stopping = new InterruptableStoppingCriteria();
-    const interrupt = () => stopping.interrupt();
-    signal?.addEventListener('abort', interrupt);
+    const promptIds = this.encodeIds(prompt);
     let streamed = '';
+    let stopped = false;
+    // Text is released a word at a time, as transformers.js's own streaming does.
     const streamer = new TextStreamer(this.tokenizer, {
       skip_prompt: true,
       skip_special_tokens: true,
       callback_function: (piece: string) => {
         streamed += piece;
         // A model that runs on into the next turn stops as soon as it writes a stop string.
-        if (stop.some((marker) => streamed.includes(marker))) stopping.interrupt();
+        if (stop.some((marker) => streamed.includes(marker))) stopped = true;
         onText?.(streamed);
       },
     });
-    try {
-      const output = (await this.model.generate({
-        ...inputs,
-        max_new_tokens: options.maxNewTokens,
-        do_sample: false,
-        streamer,
-        stopping_criteria: stopping,
-      })) as Tensor;
-      if (signal?.aborted) throw new AbortError();
-      // One prompt per call, so row 0 is ours; the prompt is never echoed back.
-      const outputLength = output.dims.at(-1) ?? inputLength;
-      const newTokens = output.slice(0, [inputLength, outputLength]);
-      const text = this.tokenizer.decode(newTokens.tolist() as unknown as number[], { skip_special_tokens: true });
-      return { text, tokens: outputLength - inputLength };
-    } finally {
-      signal?.removeEventListener('abort', interrupt);
-    }
+    streamer.put([promptIds.map(BigInt)]);
+    const generation = this.model.generation_config as { eos_token_id?: number | number[]; repetition_penalty?: number } | null;
+    const config = this.model.config as { eos_token_id?: number | number[] };
+    const eos = generation?.eos_token_id ?? config.eos_token_id ?? this.tokenizer.eos_token_id;
+    const result = await decodeGreedy(this.steps, {
+      prompt: promptIds,
+      source: options.source !== undefined ? this.sourceIds(prompt, options.source) : undefined,
+      maxNewTokens: options.maxNewTokens,
+      eosTokenIds: eos === undefined || eos === null ? [] : Array.isArray(eos) ? eos : [eos],
+      repetitionPenalty: generation?.repetition_penalty ?? 1,
+      signal,
+      speculative: this.speculative,
+      sizer: this.sizer,
+      onToken: (token) => {
+        streamer.put([[BigInt(token)]]);
+        return stopped;
+      },
+    });
+    streamer.end();
+    this.lastDecode = result.stats;
+    // One prompt per call; the prompt is never echoed back.
+    const text = this.tokenizer.decode(result.tokens, { skip_special_tokens: true });
+    const { passes, drafted, accepted } = result.stats;
+    return { text, tokens: result.tokens.length, decode: { passes, drafted, accepted } };
   }
 
   async dispose(): Promise<void> {
+    await this.steps.dispose();
     await this.model.dispose();
   }
-}
-
-/**
- * WASM inference resolves without ever leaving the current task, so a whole generation would run
- * as one task: the page hosting the engine could not send a single streamed update (or receive a
- * cancel) until the end. Yielding to the event loop before each session run (one per token)
- * lets updates out as they are made (at most one yield a frame, so fast models pay almost nothing).
- */
-function yieldBetweenRuns(model: PreTrainedModel): void {
-  const sessions = (model as unknown as { sessions?: Record<string, { run: (...args: unknown[]) => Promise<unknown> }> }).sessions ?? {};
-  let lastYield = 0;
-  for (const session of Object.values(sessions)) {
-    const run = session.run.bind(session);
-    session.run = async (...args: unknown[]) => {
-      // At most one yield per frame (16 ms): fast models skip most of them, nobody sees the difference.
-      if (performance.now() - lastYield > 16) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
-      return run(...args);
-    };
-  }
-}
-
-function yieldToEventLoop(): Promise<void> {
-  // A message to ourselves is a new task without setTimeout's 4 ms clamping. (scheduler.yield()
-  // would resume ahead of the pending message sends, which is exactly what must not happen.)
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
 }

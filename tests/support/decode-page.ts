@@ -1,0 +1,73 @@
+/**
+ * A plain page in headless Chromium running the engine's decode loop (tests/bench/decode-page-entry.ts,
+ * bundled with esbuild) on the tiny Aligner fixtures served by the local hub, on WebGPU
+ * (SwiftShader, --enable-unsafe-webgpu) or WASM. Used by the Chromium decode test and bench.
+ */
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ORT_WASM_FILES } from '../../utils/build-constants';
+import { CHROMIUM } from './chromium';
+import { startHubServer, type HubServer } from './hub-server';
+
+export interface DecodePage {
+  page: Page;
+  hub: HubServer;
+  /** Loads `repo` on `device`; the model's key for the page's other functions. */
+  load(repo: string, device: 'webgpu' | 'wasm'): Promise<{ key: string; multiToken: boolean; gpuResident: boolean }>;
+  call<T>(name: string, ...args: unknown[]): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openDecodePage(repos: Record<string, string>): Promise<DecodePage> {
+  const folder = mkdtempSync(join(tmpdir(), 'realign-decode-page-'));
+  mkdirSync(join(folder, 'ort'), { recursive: true });
+  const bundle = await build({
+    entryPoints: [resolve('tests/bench/decode-page-entry.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    external: ['onnxruntime-node', 'sharp'],
+  });
+  writeFileSync(join(folder, 'decode.js'), bundle.outputFiles[0]!.text);
+  writeFileSync(join(folder, 'decode.html'), '<!doctype html><meta charset="utf-8"><title>decode</title><script type="module" src="decode.js"></script>');
+  for (const file of ORT_WASM_FILES) cpSync(resolve('node_modules/onnxruntime-web/dist', file), join(folder, 'ort', file));
+  const hub = await startHubServer({ repos, pages: folder });
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking'],
+    });
+    const page = await browser.newPage();
+    await page.addInitScript({ content: 'window.__name = (f) => f;' });
+    await page.goto(`${hub.url}/pages/decode.html`);
+    await page.waitForFunction(() => 'loadDecodeModel' in window);
+    const call = <T>(name: string, ...args: unknown[]) =>
+      page.evaluate(([fn, rest]) => (window as unknown as Record<string, (...a: unknown[]) => unknown>)[fn as string]!(...(rest as unknown[])), [name, args] as const) as Promise<T>;
+    const opened = browser;
+    return {
+      page,
+      hub,
+      call,
+      async load(repo, device) {
+        const result = await call<{ multiToken: boolean; gpuResident: boolean }>('loadDecodeModel', { host: `${hub.url}/`, ortBase: `${hub.url}/pages/ort/`, device, repo });
+        return { key: `${repo}@${device}`, ...result };
+      },
+      async close() {
+        await opened.close();
+        await hub.close();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await hub.close();
+    throw error;
+  }
+}
