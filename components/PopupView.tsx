@@ -10,6 +10,8 @@ const HEALTH_TEXT: Record<AdapterHealthReport['health'], string> = {
   ok: 'Found the conversation on this page.',
   fallback: "This site's layout changed: Realign could not find the answers and falls back to selected text (select an answer, then press the shortcut).",
   'no-conversation': 'No conversation on this page yet.',
+  shape: "This site's layout changed: Realign now finds the answers from the page's structure.",
+  stale: "This site's layout looks changed: Realign reads the page from its structure for now.",
   generic: 'Select an answer and press the shortcut, or use the context menu.',
 };
 

@@ -164,8 +164,12 @@ export type PageConfig = v.InferOutput<typeof PageConfigSchema>;
 export const AdapterHealthReportSchema = v.object({
   site: text(300),
   siteName: text(300),
-  /** ok: the site's adapter found the conversation; fallback: it did not and the generic adapter is used. */
-  health: v.picklist(['ok', 'fallback', 'no-conversation', 'generic']),
+  /**
+   * ok: the site's adapter found the conversation; fallback: only a fallback selector matched;
+   * shape: the adapter found nothing and answers are found from the page's structure; stale:
+   * the structure shows answers the adapter misses; generic: a page no adapter knows.
+   */
+  health: v.picklist(['ok', 'fallback', 'no-conversation', 'shape', 'stale', 'generic']),
   panels: count,
   enabled: v.boolean(),
   mode: ModeSchema,

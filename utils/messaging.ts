@@ -68,6 +68,8 @@ export interface ContentProtocol {
   realignSelection(): Result;
   /** The person changed settings: ask for this site's again. */
   pageConfigChanged(): void;
+  /** "Report a broken site": the page's outline (tags, roles, class shapes; never any text). */
+  pageOutline(): { outline: string };
 }
 
 export const contentMessaging = defineExtensionMessaging<ContentProtocol>();
@@ -76,6 +78,7 @@ const CONTENT_MESSAGE_DATA = {
   pageState: v.undefined(),
   realignSelection: v.undefined(),
   pageConfigChanged: v.undefined(),
+  pageOutline: v.undefined(),
 } satisfies Record<keyof ContentProtocol, v.GenericSchema>;
 
 export class RefusedError extends Error {

@@ -56,6 +56,7 @@ export const SENDER_POLICY = {
   pageState: ['background', 'extension-page'],
   realignSelection: ['background', 'extension-page'],
   pageConfigChanged: ['background', 'extension-page'],
+  pageOutline: ['extension-page'],
 } as const satisfies Record<string, readonly SenderContext[]>;
 
 export type PolicyName = keyof typeof SENDER_POLICY;

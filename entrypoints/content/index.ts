@@ -1,6 +1,6 @@
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import { mountPanel, pageTheme, type MountedPanel } from '../../components/mount';
-import { adapterForUrl, exchangeFromSelection, lastExchange, SITE_MATCHES, watchAnswers, type Exchange } from '../../sites';
+import { adapterForUrl, exchangeFromSelection, lastExchange, outlinePage, SITE_MATCHES, watchAnswers, type Exchange } from '../../sites';
 import type { AdapterHealthReport, PageConfig } from '../../utils/messages';
 import { backgroundMessaging, handleInContent } from '../../utils/messaging';
 import { requestCorrection } from './correction-client';
@@ -35,6 +35,7 @@ export default defineContentScript({
         original: exchange.answer,
         question: exchange.question,
         autoStart,
+        // On a page no adapter knows, the question may be unknown: let the person give it.
         askQuestion: !adapter && !exchange.question,
         initialView: config.view,
         theme: pageTheme(),
@@ -49,7 +50,8 @@ export default defineContentScript({
     };
 
     const start = () => {
-      if (watcher || !config.enabled || !adapter) return;
+      // Sites enabled by hand are watched too: their answers are found from the page's structure.
+      if (watcher || !config.enabled) return;
       watcher = watchAnswers({
         // One task per panel: many answers finishing together never make one long task.
         onFinished: (exchange) => void setTimeout(() => showPanel(exchange, config.mode === 'auto'), 0),
@@ -87,6 +89,7 @@ export default defineContentScript({
       enabled: config.enabled,
       mode: config.mode,
     }));
+    handleInContent('pageOutline', () => ({ outline: outlinePage(document) }));
     handleInContent('realignSelection', () => {
       if (!config.enabled) return { ok: false, message: 'Realign is switched off on this site.' };
       const exchange = exchangeFromSelection(getSelection(), document, url()) ?? lastExchange(document, url());
