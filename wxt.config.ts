@@ -1,7 +1,7 @@
 import { defineConfig } from 'wxt';
 import { resolve } from 'node:path';
 import { SITE_MATCHES } from './sites/index';
-import { DEMO_MATCHES, ORT_WASM_FILES, REALIGN_COMMAND, REALIGN_SHORTCUT } from './utils/build-constants';
+import { DEMO_MATCHES, isDemoBuild, ORT_WASM_FILES, REALIGN_COMMAND, REALIGN_SHORTCUT } from './utils/build-constants';
 
 const CHAT_SITE_MATCHES = SITE_MATCHES.filter((pattern) => !DEMO_MATCHES.includes(pattern));
 
@@ -10,10 +10,10 @@ const CHAT_SITE_MATCHES = SITE_MATCHES.filter((pattern) => !DEMO_MATCHES.include
 // host permissions for the chat sites only.
 export default defineConfig({
   manifestVersion: 3,
-  // `.output/chrome-mv3` (production), `.output/chrome-mv3-demo`, `.output/firefox-mv3-demo`, …
+  // `.output/chrome-mv3` (production), `.output/chrome-mv3-demo` (npm start), `.output/chrome-mv3-test`, …
   outDirTemplate: '{{browser}}-mv{{manifestVersion}}{{modeSuffix}}',
   manifest: ({ browser, mode }) => {
-    const sites = mode === 'demo' ? [...CHAT_SITE_MATCHES, ...DEMO_MATCHES] : CHAT_SITE_MATCHES;
+    const sites = isDemoBuild(mode) ? [...CHAT_SITE_MATCHES, ...DEMO_MATCHES] : CHAT_SITE_MATCHES;
     return {
       name: 'Realign',
       description:

@@ -1,8 +1,9 @@
+import { Component, type ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { applyTextDelta, type CorrectionUpdate, type Device } from '../utils/messages';
-import type { PanelView } from '../utils/messages';
-import { countChanges, diffAnswer } from '../utils/diff';
+import { applyTextDelta, type CorrectionUpdate, type Device, type PanelView } from '../utils/messages';
+import { countChanges, diffAnswer, type DiffPart } from '../utils/diff';
 import { renderDiff, renderMarkdown } from '../utils/markdown';
+import { judgeCorrection, type OutputVerdict } from '../utils/output-guard';
 
 export interface CorrectionStarter {
   (question: string, onUpdate: (update: CorrectionUpdate) => void): { cancel(): void; approve(): void };
@@ -35,7 +36,7 @@ export type PanelState =
   | { phase: 'done'; text: string; notes: string[]; device?: Device; remoteHost?: string; ms: number }
   | { phase: 'error'; message: string };
 
-const DEVICE_LABEL: Record<Device, string> = { webgpu: 'WebGPU', wasm: 'WASM (CPU)', cpu: 'CPU', remote: 'remote server' };
+const DEVICE_LABEL: Record<Device, string> = { webgpu: 'WebGPU', wasm: 'CPU (WASM)', cpu: 'CPU', remote: 'your server' };
 
 function hostOf(url: string): string {
   try {
@@ -57,6 +58,10 @@ export function formatBytes(bytes: number): string {
   return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
+function formatSeconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
 /** Folds one engine update into the panel's state. */
 export function reduce(state: PanelState, update: CorrectionUpdate): PanelState {
   const device = 'device' in state ? state.device : undefined;
@@ -67,21 +72,23 @@ export function reduce(state: PanelState, update: CorrectionUpdate): PanelState 
     case 'consent':
       return { phase: 'consent', model: update.model, host: update.host, bytes: update.bytes };
     case 'download':
-      return { phase: 'downloading', ...update };
+      return { phase: 'downloading', loaded: update.loaded, total: update.total, files: update.files, filesDone: update.filesDone };
     case 'loading':
       return { phase: 'loading', device: update.device, note: update.fallbackReason };
     case 'correcting':
       return { phase: 'correcting', device: update.device, text: '', part: 1, parts: 1, remoteHost: update.remoteHost };
-    case 'text':
+    case 'text': {
+      const previous = state.phase === 'correcting' ? state.text : '';
       return {
         phase: 'correcting',
         device: device ?? 'wasm',
         // A delta that does not fit (it cannot happen on an ordered port) keeps what is shown.
-        text: applyTextDelta(state.phase === 'correcting' ? state.text : '', update) ?? (state.phase === 'correcting' ? state.text : ''),
+        text: applyTextDelta(previous, update) ?? previous,
         part: update.part,
         parts: update.parts,
         remoteHost,
       };
+    }
     case 'done':
       return { phase: 'done', text: update.text, notes: update.notes, device, remoteHost, ms: update.ms };
     case 'error':
@@ -89,18 +96,39 @@ export function reduce(state: PanelState, update: CorrectionUpdate): PanelState 
   }
 }
 
-function statusText(state: PanelState, changes: number): string {
+/** What the finished correction amounts to: a verdict on the output, and the diff when usable. */
+export function summarise(original: string, question: string, corrected: string): { verdict: OutputVerdict; diff: DiffPart[]; changes: number } {
+  const verdict = judgeCorrection({ question, original, corrected });
+  if (!verdict.usable) return { verdict, diff: [], changes: 0 };
+  const diff = diffAnswer(original, corrected);
+  return { verdict, diff, changes: countChanges(diff) };
+}
+
+/**
+ * The live Changes view while text streams: the diff of the paragraphs the model has finished
+ * (up to its last blank line) against the original; what the model has not reached yet is shown
+ * as the original, pending, instead of as removed.
+ */
+export function settledDiff(original: string, streamed: string): { diff: DiffPart[]; pending: string } {
+  const settledEnd = streamed.lastIndexOf('\n\n');
+  if (settledEnd <= 0) return { diff: [], pending: original };
+  const diff = diffAnswer(original, streamed.slice(0, settledEnd + 2));
+  // Trailing removals are the part of the original not corrected yet.
+  let pending = '';
+  while (diff.length > 0 && diff[diff.length - 1]!.kind === 'removed') pending = diff.pop()!.text + pending;
+  return { diff, pending };
+}
+
+function statusText(state: PanelState, summary: { verdict: OutputVerdict; changes: number } | null): string {
   switch (state.phase) {
     case 'idle':
       return 'Realign can correct this answer.';
     case 'queued':
-      return state.position <= 1 ? 'Queued: next.' : `Queued: ${state.position} in line.`;
+      return state.position <= 1 ? 'Waiting: next.' : `Waiting: ${state.position} in line.`;
     case 'consent':
       return `Realign needs to download its model once: ${state.model}${state.bytes > 0 ? `, ${formatBytes(state.bytes)}` : ''}, from ${hostOf(state.host)}. It then runs on this device.`;
     case 'downloading':
-      return state.total > 0
-        ? `Downloading the model: ${formatBytes(state.loaded)} of ${formatBytes(state.total)}`
-        : 'Downloading the model…';
+      return state.total > 0 ? `Downloading the model: ${formatBytes(state.loaded)} of ${formatBytes(state.total)}` : 'Downloading the model…';
     case 'loading':
       return `Loading the model on ${DEVICE_LABEL[state.device]}…`;
     case 'correcting':
@@ -108,18 +136,48 @@ function statusText(state: PanelState, changes: number): string {
         ? `Correcting part ${state.part} of ${state.parts} on ${DEVICE_LABEL[state.device]}…`
         : `Correcting on ${DEVICE_LABEL[state.device]}…`;
     case 'done': {
-      const count = changes === 0 ? 'No changes needed.' : changes === 1 ? '1 change.' : `${changes} changes.`;
-      const where = state.device ? ` ${DEVICE_LABEL[state.device]}, ${(state.ms / 1000).toFixed(1)} s.` : '';
-      return count + where;
+      if (summary && !summary.verdict.usable) return `${summary.verdict.message} The answer is unchanged.`;
+      const changes = summary?.changes ?? 0;
+      const count = changes === 0 ? 'No changes needed' : changes === 1 ? '1 change' : `${changes} changes`;
+      return state.device ? `${count} · ${DEVICE_LABEL[state.device]} · ${formatSeconds(state.ms)}` : count;
     }
     case 'error':
       return state.message;
   }
 }
 
+/**
+ * Model output can be anything: if rendering it ever throws, show it as plain text instead of
+ * leaving the panel stuck.
+ */
+class PlainTextOnError extends Component<{ text: string; children: ComponentChildren }, { failed: boolean }> {
+  state = { failed: false };
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  componentDidUpdate(previous: { text: string }) {
+    if (previous.text !== this.props.text && this.state.failed) this.setState({ failed: false });
+  }
+  render() {
+    return this.state.failed ? <p class="rl-plain">{this.props.text}</p> : this.props.children;
+  }
+}
+
+/**
+ * Only a person's own input acts: a page script can call `click()` on anything it can reach,
+ * and those events are not trusted. (The shadow root is closed too, so it cannot reach it.)
+ */
+const trusted =
+  (action: () => void) =>
+  (event: Event): void => {
+    if (!event.isTrusted) return;
+    action();
+  };
+
 export function Panel(props: PanelProps) {
   const [state, setState] = useState<PanelState>({ phase: 'idle' });
-  const [view, setView] = useState<PanelView>(props.initialView);
+  const [view, setView] = useState<'changes' | 'corrected'>(props.initialView === 'corrected' ? 'corrected' : 'changes');
+  const [collapsed, setCollapsed] = useState(props.initialView === 'original');
   const [question, setQuestion] = useState(props.question);
   const [copied, setCopied] = useState(false);
   const handle = useRef<{ cancel(): void; approve(): void } | null>(null);
@@ -137,25 +195,33 @@ export function Panel(props: PanelProps) {
 
   useEffect(() => props.onState?.(state.phase), [state.phase]);
 
-  const corrected = state.phase === 'done' ? state.text : state.phase === 'correcting' ? state.text : '';
-  const diff = useMemo(
-    () => (state.phase === 'done' ? diffAnswer(props.original, state.text) : []),
-    [state.phase === 'done' ? state.text : null],
-  );
-  const changes = state.phase === 'done' ? countChanges(diff) : 0;
+  const finalText = state.phase === 'done' ? state.text : null;
+  const summary = useMemo(() => (finalText === null ? null : summarise(props.original, question, finalText)), [finalText]);
+  const streamed = state.phase === 'correcting' ? state.text : '';
+  const settledEnd = streamed.lastIndexOf('\n\n');
+  // Recomputed only when a paragraph is finished, not on every streamed token.
+  const live = useMemo(() => (state.phase === 'correcting' ? settledDiff(props.original, streamed) : null), [state.phase, settledEnd]);
+  const usable = summary?.verdict.usable ?? false;
+  const unchanged = state.phase === 'done' && usable && summary!.changes === 0;
   const busy = state.phase === 'queued' || state.phase === 'downloading' || state.phase === 'loading' || state.phase === 'correcting';
-  const hasResult = state.phase === 'done' || (state.phase === 'correcting' && corrected !== '');
+  const hasText = (state.phase === 'done' && usable && !unchanged) || (state.phase === 'correcting' && streamed !== '');
   const remoteHost = 'remoteHost' in state ? state.remoteHost : undefined;
+  const succeeded = state.phase === 'done' && usable;
 
-  const choose = (next: PanelView) => {
+  const choose = (next: 'changes' | 'corrected') => {
     setView(next);
+    setCollapsed(false);
     props.onViewChange?.(next);
+  };
+  const toggleCollapsed = () => {
+    setCollapsed(!collapsed);
+    props.onViewChange?.(collapsed ? view : 'original');
   };
 
   const copy = async () => {
-    if (!corrected) return;
+    if (!finalText) return;
     try {
-      await navigator.clipboard.writeText(corrected);
+      await navigator.clipboard.writeText(finalText);
       setCopied(true);
       setTimeout(() => setCopied(false), 1500);
     } catch {
@@ -163,76 +229,115 @@ export function Panel(props: PanelProps) {
     }
   };
 
-  const tabs: Array<[PanelView, string]> = [
-    ['original', 'Original'],
-    ['corrected', 'Corrected'],
+  const stop = () => {
+    handle.current?.cancel();
+    setState({ phase: 'idle' });
+  };
+
+  const tabs: Array<['changes' | 'corrected', string]> = [
     ['changes', 'Changes'],
+    ['corrected', 'Corrected'],
   ];
 
+  let body: ComponentChildren = null;
+  if (hasText && !collapsed) {
+    const text = state.phase === 'done' ? state.text : streamed;
+    let content: ComponentChildren;
+    if (view === 'corrected') content = <PlainTextOnError text={text}>{renderMarkdown(text)}</PlainTextOnError>;
+    else if (state.phase === 'done') content = <div class="rl-diff">{renderDiff(summary!.diff)}</div>;
+    else if (live && live.diff.length > 0)
+      content = (
+        <div class="rl-diff">
+          {renderDiff(live.diff)}
+          <span class="rl-pending">{live.pending}</span>
+        </div>
+      );
+    else content = <PlainTextOnError text={text}>{renderMarkdown(text)}</PlainTextOnError>;
+    body = (
+      <div class="rl-body" role="tabpanel" data-testid={`realign-${view}`}>
+        {content}
+      </div>
+    );
+  }
+
   return (
-    <section class="rl-panel" data-theme={props.theme} data-phase={state.phase} aria-label="Realign correction">
+    <section class="rl-panel" data-theme={props.theme} data-phase={state.phase} data-quiet={unchanged || undefined} aria-label="Realign correction">
       <div class="rl-bar">
-        <span class="rl-logo" aria-hidden="true">
-          ✓
-        </span>
+        {succeeded && (
+          <span class="rl-logo" aria-hidden="true">
+            ✓
+          </span>
+        )}
         <span class="rl-status" role="status" aria-live="polite" data-testid="realign-status">
-          {statusText(state, changes)}
+          {statusText(state, summary)}
         </span>
-        {hasResult && (
+        {hasText && !collapsed && (
           <div class="rl-tabs" role="tablist" aria-label="Realign view">
             {tabs.map(([id, label]) => (
-              <button
-                type="button"
-                role="tab"
-                class="rl-tab"
-                aria-selected={view === id}
-                data-view={id}
-                onClick={() => choose(id)}
-              >
+              <button type="button" role="tab" class="rl-tab" aria-selected={view === id} data-view={id} onClick={trusted(() => choose(id))}>
                 {label}
               </button>
             ))}
           </div>
         )}
         <div class="rl-actions">
-          {state.phase === 'done' && (
-            <button type="button" class="rl-button" onClick={copy} data-action="copy">
-              {copied ? 'Copied' : 'Copy corrected'}
+          {succeeded && !unchanged && (
+            <button type="button" class="rl-button" onClick={trusted(() => void copy())} data-action="copy">
+              {copied ? 'Copied' : 'Copy'}
             </button>
           )}
           {state.phase === 'consent' && (
             <>
-              <button type="button" class="rl-button rl-primary" onClick={() => { handle.current?.approve(); setState({ phase: 'queued', position: 1 }); }} data-action="approve">
+              <button
+                type="button"
+                class="rl-button rl-primary"
+                onClick={trusted(() => {
+                  handle.current?.approve();
+                  setState({ phase: 'queued', position: 1 });
+                })}
+                data-action="approve"
+              >
                 Download and correct
               </button>
-              <button type="button" class="rl-button" onClick={() => { handle.current?.cancel(); setState({ phase: 'idle' }); }} data-action="not-now">
+              <button type="button" class="rl-button" onClick={trusted(stop)} data-action="not-now">
                 Not now
               </button>
             </>
           )}
           {state.phase === 'idle' && !props.askQuestion && (
-            <button type="button" class="rl-button rl-primary" onClick={run} data-action="realign">
+            <button type="button" class="rl-button rl-primary" onClick={trusted(run)} data-action="realign">
               Realign
             </button>
           )}
           {(state.phase === 'done' || state.phase === 'error') && (
-            <button type="button" class="rl-button" onClick={run} data-action="retry">
-              {state.phase === 'error' ? 'Retry' : 'Realign'}
+            <button type="button" class="rl-button" onClick={trusted(run)} data-action="retry" title="Correct this answer again">
+              {state.phase === 'error' || !usable ? 'Retry' : 'Again'}
             </button>
           )}
           {busy && (
-            <button type="button" class="rl-button" onClick={() => { handle.current?.cancel(); setState({ phase: 'idle' }); }} data-action="stop">
+            <button type="button" class="rl-button" onClick={trusted(stop)} data-action="stop">
               Stop
             </button>
           )}
-          <button type="button" class="rl-button rl-dismiss" onClick={props.onDismiss} aria-label="Dismiss Realign panel" data-action="dismiss">
+          {hasText && (
+            <button
+              type="button"
+              class="rl-button rl-icon"
+              onClick={trusted(toggleCollapsed)}
+              aria-expanded={!collapsed}
+              aria-label={collapsed ? 'Show the correction' : 'Hide the correction'}
+              title={collapsed ? 'Show the correction' : 'Hide the correction'}
+              data-action="collapse"
+            >
+              {collapsed ? '▸' : '▾'}
+            </button>
+          )}
+          <button type="button" class="rl-button rl-icon" onClick={trusted(props.onDismiss)} aria-label="Dismiss Realign panel" title="Dismiss" data-action="dismiss">
             ✕
           </button>
         </div>
       </div>
-      {state.phase === 'downloading' && state.total > 0 && (
-        <progress class="rl-progress" max={state.total} value={state.loaded} aria-label="Model download" />
-      )}
+      {state.phase === 'downloading' && state.total > 0 && <progress class="rl-progress" max={state.total} value={state.loaded} aria-label="Model download" />}
       {state.phase === 'loading' && state.note && <p class="rl-note">{state.note}</p>}
       {remoteHost && <p class="rl-note">This answer was sent to {remoteHost} for correction.</p>}
       {state.phase === 'idle' && props.askQuestion && (
@@ -240,7 +345,7 @@ export function Panel(props: PanelProps) {
           class="rl-ask"
           onSubmit={(event) => {
             event.preventDefault();
-            run();
+            if (event.isTrusted) run();
           }}
         >
           <label>
@@ -252,10 +357,12 @@ export function Panel(props: PanelProps) {
           </button>
         </form>
       )}
-      {hasResult && view !== 'original' && (
-        <div class="rl-body" role="tabpanel" data-testid={`realign-${view}`}>
-          {view === 'corrected' || state.phase !== 'done' ? renderMarkdown(corrected) : <div class="rl-diff">{renderDiff(diff)}</div>}
-        </div>
+      {body}
+      {state.phase === 'done' && !usable && state.text.trim() !== '' && (
+        <details class="rl-raw">
+          <summary>What the model wrote</summary>
+          <p class="rl-plain">{state.text}</p>
+        </details>
       )}
       {state.phase === 'done' && state.notes.length > 0 && (
         <ul class="rl-notes">

@@ -4,6 +4,8 @@ import panelCss from './panel.css?inline';
 
 export interface MountedPanel {
   host: HTMLElement;
+  /** The panel's closed shadow root: only the content script holds it (the test build's hook reads it). */
+  shadow: ShadowRoot;
   unmount(): void;
 }
 
@@ -29,7 +31,9 @@ function panelSheet(): CSSStyleSheet | null {
 export function mountPanel(anchor: Element, props: Omit<PanelProps, 'onDismiss'> & { onDismiss?: () => void }): MountedPanel {
   const host = document.createElement('realign-panel');
   host.setAttribute('data-realign', '');
-  const shadow = host.attachShadow({ mode: 'open' });
+  // Closed: the page's scripts get no handle on the panel (no reading the correction, no
+  // driving its buttons); only this content script holds `shadow`.
+  const shadow = host.attachShadow({ mode: 'closed' });
   const sheet = panelSheet();
   if (sheet) shadow.adoptedStyleSheets = [sheet];
   else {
@@ -63,7 +67,7 @@ export function mountPanel(anchor: Element, props: Omit<PanelProps, 'onDismiss'>
     />,
     container,
   );
-  return { host, unmount };
+  return { host, shadow, unmount };
 }
 
 /**

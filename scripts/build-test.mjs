@@ -1,10 +1,12 @@
-// Builds the packages the tests load: the demo builds for Chromium and Firefox (the production
-// build plus the local demo page's origins) and the production builds (the manifest audit).
+// Builds the packages the tests load: the test builds for Chromium and Firefox (the demo build
+// plus the content script's test hook), the demo build `npm start` ships (the manifest audit
+// checks it has no test hook), and the production builds (the manifest audit).
 import { execFileSync } from 'node:child_process';
 
 const builds = [
+  ['build', '--mode', 'test'],
+  ['build', '-b', 'firefox', '--mode', 'test'],
   ['build', '--mode', 'demo'],
-  ['build', '-b', 'firefox', '--mode', 'demo'],
   ['build'],
   ['build', '-b', 'firefox'],
 ];

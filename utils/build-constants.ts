@@ -1,4 +1,4 @@
-/** Origins of the local demo chat page; only the `demo` build (npm start, e2e tests) matches them. */
+/** Origins of the local demo chat page; only the `demo` (npm start) and `test` builds match them. */
 export const DEMO_MATCHES = ['http://127.0.0.1/*', 'http://localhost/*'];
 
 /**
@@ -10,3 +10,11 @@ export const ORT_WASM_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-
 /** The keyboard command that realigns the selected answer, and the key the manifest suggests. */
 export const REALIGN_COMMAND = 'realign-selection';
 export const REALIGN_SHORTCUT = 'Alt+Shift+K';
+
+/**
+ * The demo build (`npm start`) and the test build (the e2e tests: the demo build plus a test
+ * hook in the content script) run on the local demo page with the tiny Aligner.
+ */
+export function isDemoBuild(mode: string | undefined): boolean {
+  return mode === 'demo' || mode === 'test';
+}

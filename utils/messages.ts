@@ -152,6 +152,7 @@ export const isFinalEngineEvent = (event: EngineEvent): boolean => isFinalUpdate
 // ---------------------------------------------------------------------------------------------
 // What the content script tells the popup about its page, and what it is told about its site.
 
+/** How a site's panels open: the Changes or Corrected view, or `original` (collapsed: the site's own answer above is the view). */
 export const PanelViewSchema = v.picklist(['original', 'corrected', 'changes']);
 export type PanelView = v.InferOutput<typeof PanelViewSchema>;
 export const ModeSchema = v.picklist(['auto', 'on-demand']);

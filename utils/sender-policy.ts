@@ -52,11 +52,13 @@ export const SENDER_POLICY = {
   clearModels: ['extension-page'],
   realignInTab: ['extension-page'],
   setCustomSite: ['extension-page'],
+  customSites: ['extension-page'],
   // Background or extension pages → a content script.
   pageState: ['background', 'extension-page'],
   realignSelection: ['background', 'extension-page'],
   pageConfigChanged: ['background', 'extension-page'],
   pageOutline: ['extension-page'],
+  testHook: ['background', 'extension-page'],
 } as const satisfies Record<string, readonly SenderContext[]>;
 
 export type PolicyName = keyof typeof SENDER_POLICY;

@@ -1,6 +1,7 @@
 import { storage } from 'wxt/utils/storage';
 import type { EngineStatus, Mode, PageConfig, PanelView } from './messages';
 import { privateItem } from './private-store';
+import { isDemoBuild } from './build-constants';
 import type { SettingsChange } from './messaging';
 
 
@@ -81,7 +82,7 @@ export const DEMO_SETTINGS: Partial<Settings> = {
 };
 
 export const INITIAL_SETTINGS: Settings =
-  import.meta.env?.MODE === 'demo' ? { ...DEFAULT_SETTINGS, ...DEMO_SETTINGS } : DEFAULT_SETTINGS;
+  isDemoBuild(import.meta.env?.MODE) ? { ...DEFAULT_SETTINGS, ...DEMO_SETTINGS } : DEFAULT_SETTINGS;
 
 type Check<T> = (value: unknown) => value is T;
 const isBool: Check<boolean> = (value): value is boolean => typeof value === 'boolean';

@@ -4,6 +4,7 @@ import { adapterForUrl, exchangeFromSelection, lastExchange, outlinePage, SITE_M
 import type { AdapterHealthReport, PageConfig } from '../../utils/messages';
 import { backgroundMessaging, handleInContent } from '../../utils/messaging';
 import { requestCorrection } from './correction-client';
+import { isDemoBuild } from '../../utils/build-constants';
 
 export default defineContentScript({
   // The build (wxt.config.ts) writes the same list into host_permissions: one source of truth.
@@ -70,7 +71,7 @@ export default defineContentScript({
 
     start();
     // The demo build marks the page so `npm start` and the Firefox test know the script is live.
-    if (import.meta.env.MODE === 'demo') document.documentElement.setAttribute('data-realign-active', '');
+    if (isDemoBuild(import.meta.env.MODE)) document.documentElement.setAttribute('data-realign-active', '');
 
     handleInContent('pageConfigChanged', async () => {
       const before = config;
@@ -97,6 +98,11 @@ export default defineContentScript({
       showPanel(exchange, true);
       return { ok: true };
     });
+
+    if (import.meta.env.MODE === 'test') {
+      const { installTestHook } = await import('./test-hook');
+      installTestHook(() => [...panels.values()].map((entry) => entry.panel));
+    }
 
     ctx.onInvalidated(stop);
   },

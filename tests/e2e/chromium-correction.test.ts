@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { launchWithExtension, setSettings, tinyAlignerSettings, type ChromeLike, type ExtensionBrowser } from '../support/chromium';
+import { Panels } from '../support/panels';
 
 const TINY_REPOS = { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' };
 
@@ -29,11 +30,11 @@ async function openDemo(browser: ExtensionBrowser, hub: HubServer): Promise<Page
   return page;
 }
 
-const status = (page: Page) => page.locator('realign-panel [data-testid="realign-status"]').last();
+const status = async (page: Page) => (await (await Panels.of(page)).at(-1))?.status ?? '';
 
 describe.each([
   { webgpu: true, device: 'WebGPU' },
-  { webgpu: false, device: 'WASM (CPU)' },
+  { webgpu: false, device: 'CPU (WASM)' },
 ])('Chromium, tiny Aligner on $device', ({ webgpu, device }) => {
   let hub: HubServer;
   let browser: ExtensionBrowser;
@@ -52,8 +53,8 @@ describe.each([
     const page = await openDemo(browser, hub);
     await recordPhases(page);
     await askDemo(page, 'How is the weather?', 'The weather is bad today.');
-    await expect.poll(() => status(page).textContent(), { timeout: 90_000 }).toMatch(/^1 change\./);
-    expect(await status(page).textContent()).toContain(device);
+    await expect.poll(() => status(page), { timeout: 90_000 }).toMatch(/^1 change · /);
+    expect(await status(page)).toContain(device);
 
     const phases = await page.evaluate(() => (window as unknown as { __phases: string[] }).__phases);
     expect(phases).toContain('downloading');
@@ -61,13 +62,15 @@ describe.each([
     expect(phases.at(-1)).toBe('done');
     expect(hub.requests.some((request) => request.url.endsWith('/onnx/model.onnx'))).toBe(true);
 
-    await page.locator('realign-panel [data-view="changes"]').click();
-    const removed = await page.locator('realign-panel [data-testid="realign-changes"] del').allTextContents();
-    const added = await page.locator('realign-panel [data-testid="realign-changes"] ins').allTextContents();
-    expect(removed).toEqual(['bad']);
-    expect(added).toEqual(['good']);
-    await page.locator('realign-panel [data-view="corrected"]').click();
-    expect((await page.locator('realign-panel [data-testid="realign-corrected"]').textContent())?.trim()).toBe('The weather is good today.');
+    const panels = await Panels.of(page);
+    if ((await panels.at(-1))!.body === null) await panels.click('collapse');
+    await panels.click('changes');
+    await expect.poll(async () => (await panels.at(-1))!.view).toBe('changes');
+    const diffHtml = (await panels.at(-1))!.bodyHtml!;
+    expect([...diffHtml.matchAll(/<del[^>]*>(.*?)<\/del>/g)].map((m) => m[1])).toEqual(['bad']);
+    expect([...diffHtml.matchAll(/<ins[^>]*>(.*?)<\/ins>/g)].map((m) => m[1])).toEqual(['good']);
+    await panels.click('corrected');
+    await expect.poll(async () => (await panels.at(-1))!.body?.trim()).toBe('The weather is good today.');
     await page.close();
   });
 
@@ -79,7 +82,7 @@ describe.each([
     const before = hub.requests.length;
     const page = await openDemo(browser, hub);
     await askDemo(page, 'Is it fun?', 'It is never fun.');
-    await expect.poll(() => status(page).textContent(), { timeout: 90_000 }).toMatch(/^1 change\./);
+    await expect.poll(() => status(page), { timeout: 90_000 }).toMatch(/^1 change · /);
     const modelRequests = hub.requests.slice(before).filter((request) => request.url.includes('/resolve/'));
     expect(modelRequests).toEqual([]);
     await page.close();
@@ -92,10 +95,10 @@ describe.each([
     });
     const page = await openDemo(browser, hub);
     await askDemo(page, 'How is the weather?', 'The weather is bad today.');
-    await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/realign\/not-there.*missing config\.json/);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/realign\/not-there.*missing config\.json/);
     await setSettings(browser.worker, { customRepo: 'realign/tiny-aligner' });
-    await page.locator('realign-panel [data-action="retry"]').click();
-    await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/^1 change\./);
+    await (await Panels.of(page)).click('retry');
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/^1 change · /);
     await page.close();
   });
 });

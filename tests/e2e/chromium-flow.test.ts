@@ -2,10 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { HubServer } from '../support/hub-server';
 import { startTinyAlignerBrowser } from '../support/tiny-setup';
-import { CHROME_DEMO_BUILD, CHROMIUM, setSettings, type ExtensionBrowser } from '../support/chromium';
+import { launchWithExtension, setSettings, type ExtensionBrowser } from '../support/chromium';
+import { Panels } from '../support/panels';
 
 let hub: HubServer;
 let browser: ExtensionBrowser;
@@ -66,8 +67,10 @@ describe('engine host', () => {
     ]);
     await expect.poll(() => phase(first), { timeout: 60_000 }).toBe('done');
     await expect.poll(() => phase(second), { timeout: 60_000 }).toBe('done');
-    await second.locator('realign-panel [data-view="corrected"]').click();
-    expect((await second.locator('realign-panel [data-testid="realign-corrected"]').textContent())?.trim()).toBe('It is always fun.');
+    const panels = await Panels.of(second);
+    if ((await panels.at(-1))!.body === null) await panels.click('collapse');
+    await panels.click('corrected');
+    await expect.poll(async () => (await panels.at(-1))!.body?.trim()).toBe('It is always fun.');
     await first.close();
     await second.close();
   });
@@ -81,7 +84,8 @@ describe('engine host', () => {
     await browser.worker.evaluate(async () => {
       await (globalThis as unknown as { chrome: { offscreen: { closeDocument(): Promise<void> } } }).chrome.offscreen.closeDocument();
     });
-    await expect.poll(() => page.locator('realign-panel [data-testid="realign-status"]').last().textContent(), { timeout: 30_000 }).toMatch(/engine closed unexpectedly\. Press Retry/);
+    const panels = await Panels.of(page);
+    await expect.poll(async () => (await panels.at(-1))?.status, { timeout: 30_000 }).toMatch(/engine closed unexpectedly\. Press Retry/);
     await setSettings(browser.worker, { customContextLength: 512 });
     await page.evaluate(() => void (window as unknown as DemoWindow).demoChat.ask('Is it fun?', 'It is never fun.', { chunkMs: 10 }));
     await expect.poll(() => phase(page), { timeout: 60_000 }).toBe('done');
@@ -91,25 +95,23 @@ describe('engine host', () => {
 
 test('settings survive a browser restart', async () => {
   const profile = mkdtempSync(join(tmpdir(), 'realign-profile-'));
-  const launch = () =>
-    chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless=new', `--disable-extensions-except=${CHROME_DEMO_BUILD}`, `--load-extension=${CHROME_DEMO_BUILD}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-sandbox'],
-    });
+  const launch = async () => (await launchWithExtension({ webgpu: false, profile })).context;
   let context = await launch();
   let worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   const id = new URL(worker.url()).host;
   const options = await context.newPage();
   await options.goto(`chrome-extension://${id}/options.html`);
+  // Technical settings sit under Advanced.
+  await options.locator('details.rl-advanced > summary').click();
   await options.locator('[data-testid="options-max-tokens"]').fill('321');
   await options.locator('[data-testid="options-max-tokens"]').blur();
-  await expect.poll(() => options.locator('.rl-saved').textContent()).toBe('Saved.');
+  await expect.poll(() => options.locator('[data-testid="options-saved"]').textContent()).toBe('Saved.');
   await context.close();
   context = await launch();
   worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   const page = await context.newPage();
   await page.goto(`chrome-extension://${id}/options.html`);
+  await page.locator('details.rl-advanced > summary').click();
   await expect.poll(() => page.locator('[data-testid="options-max-tokens"]').inputValue()).toBe('321');
   await context.close();
 });

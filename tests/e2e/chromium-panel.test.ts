@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { launchWithExtension, setSettings, tinyAlignerSettings, type ExtensionBrowser } from '../support/chromium';
-import { lastPanel, openPage, streamAnswer, waitForDone } from '../support/demo-page';
+import { openPage, streamAnswer } from '../support/demo-page';
+import { Panels } from '../support/panels';
 
 // The in-page correction panel, in Chromium on WASM (no WebGPU flag) with the tiny Aligner.
 
-const VIEWS = ['original', 'corrected', 'changes'] as const;
 let hub: HubServer;
 let browser: ExtensionBrowser;
 let demoUrl: string;
@@ -24,87 +24,107 @@ afterAll(async () => {
   await hub?.close();
 });
 
-/** What has keyboard focus, seen from the page: a panel control by its data-view/-action, else the page element. */
-function focused(page: Page): Promise<string> {
-  return page.evaluate(() => {
+/** What has keyboard focus, seen from the page: a panel control (from the hook), else the page element. */
+async function focused(page: Page, panels: Panels): Promise<string> {
+  const onPage = await page.evaluate(() => {
     const active = document.activeElement;
-    if (active?.tagName === 'REALIGN-PANEL') {
-      const inner = active.shadowRoot?.activeElement as HTMLElement | null | undefined;
-      return `panel:${inner?.dataset.view ?? inner?.dataset.action ?? inner?.tagName ?? 'none'}`;
-    }
-    return `page:${active?.tagName}:${(active?.textContent ?? '').trim()}`;
+    return active?.tagName === 'REALIGN-PANEL' ? null : `page:${active?.tagName}:${(active?.textContent ?? '').trim()}`;
   });
+  return onPage ?? `panel:${(await panels.at(-1))?.focused ?? 'none'}`;
 }
 
 describe('correction panel', () => {
-  test('toggling Original/Corrected/Changes 100 times leaves the site\'s answer byte-identical', async () => {
+  test('switching Changes/Corrected and collapsing 30 times, with real clicks, leaves the site\'s answer byte-identical', async () => {
     const page = await openPage(browser, demoUrl);
     const before = await streamAnswer(page, 'How is the weather?', 'The weather is bad today.');
     expect(before.panelAlready).toBe(false);
-    const panel = lastPanel(page);
-    expect(await waitForDone(panel)).toMatch(/^1 change\. WASM \(CPU\)/);
+    const panels = await Panels.of(page);
+    expect((await panels.waitForDone()).status).toMatch(/^1 change · CPU \(WASM\) · \d+\.\d s$/);
 
     // The panel is a sibling right after the answer element, not inside it.
-    expect(await page.evaluate(() => {
-      const w = window as unknown as { __answer: Element };
-      return w.__answer.nextElementSibling?.tagName;
-    })).toBe('REALIGN-PANEL');
-
-    const result = await page.evaluate(async (views) => {
-      const w = window as unknown as { __turn: Element; __answer: Element };
+    expect(await page.evaluate(() => (window as unknown as { __answer: Element }).__answer.nextElementSibling?.tagName)).toBe('REALIGN-PANEL');
+    await page.evaluate(() => {
+      const w = window as unknown as { __turn: Element; __mutations: string[] };
       const host = w.__turn.querySelector('realign-panel')!;
-      const shadow = host.shadowRoot!;
-      const lightMutations: string[] = [];
+      w.__mutations = [];
       // Every light-DOM change in the turn except the panel host's own attributes.
-      const observer = new MutationObserver((records) => {
-        for (const r of records) if (r.target !== host) lightMutations.push(`${r.type} on ${(r.target as Element).nodeName}`);
-      });
-      observer.observe(w.__turn, { subtree: true, childList: true, attributes: true, characterData: true });
-      const wrong: string[] = [];
-      for (let round = 0; round < 100; round++) {
-        for (const view of views) {
-          (shadow.querySelector(`[data-view="${view}"]`) as HTMLElement).click();
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          const selected = [...shadow.querySelectorAll('[role="tab"][aria-selected="true"]')].map((t) => (t as HTMLElement).dataset.view);
-          const body = shadow.querySelector('[role="tabpanel"]')?.getAttribute('data-testid') ?? null;
-          const expectedBody = view === 'original' ? null : `realign-${view}`;
-          if (selected.join() !== view || body !== expectedBody) wrong.push(`${round}/${view}: selected ${selected.join()} body ${body}`);
+      new MutationObserver((records) => {
+        for (const r of records) if (r.target !== host) w.__mutations.push(`${r.type} on ${(r.target as Element).nodeName}`);
+      }).observe(w.__turn, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
+    const wrong: string[] = [];
+    for (let round = 0; round < 30; round++) {
+      for (const step of ['corrected', 'changes', 'collapse', 'collapse'] as const) {
+        await panels.click(step);
+        const now = await panels.at(-1);
+        if (step === 'collapse') {
+          const open = now!.body !== null;
+          if (open !== (now!.controls.find((c) => c.name === 'collapse')!.ariaExpanded === 'true')) wrong.push(`${round}/${step}: body and aria-expanded disagree`);
+        } else if (now!.view !== step || now!.body === null) {
+          wrong.push(`${round}/${step}: view ${now!.view}, body ${now!.body === null ? 'none' : 'shown'}`);
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      observer.disconnect();
+    }
+    const after = await page.evaluate(() => {
+      const w = window as unknown as { __turn: Element; __answer: Element; __mutations: string[] };
       const clone = w.__turn.cloneNode(true) as Element;
       clone.querySelectorAll('realign-panel').forEach((node) => node.remove());
       return {
-        wrong,
-        lightMutations,
+        mutations: w.__mutations,
         sameAnswerNode: w.__turn.querySelector('.answer-text') === w.__answer,
         answerHtml: w.__answer.outerHTML,
         turnWithoutPanel: clone.outerHTML,
-        corrected: shadow.querySelector('[data-testid="realign-changes"]')?.textContent,
       };
-    }, VIEWS);
-
-    expect(result.wrong).toEqual([]);
-    expect(result.lightMutations).toEqual([]);
-    expect(result.sameAnswerNode).toBe(true);
-    expect(result.answerHtml).toBe(before.answerHtml);
-    expect(result.turnWithoutPanel).toBe(before.turnHtml);
+    });
+    expect(wrong).toEqual([]);
+    expect(after.mutations).toEqual([]);
+    expect(after.sameAnswerNode).toBe(true);
+    expect(after.answerHtml).toBe(before.answerHtml);
+    expect(after.turnWithoutPanel).toBe(before.turnHtml);
     // The last view chosen was Changes: the diff of the real correction is still there.
-    expect(result.corrected).toBe('The weather is badgood today.');
+    expect((await panels.at(-1))!.body).toBe('The weather is badgood today.');
     await page.close();
+  });
+
+  test('the page cannot reach the panel: closed shadow root, synthetic clicks do nothing', async () => {
+    await setSettings(browser.worker, { defaultMode: 'on-demand' });
+    try {
+      const page = await openPage(browser, demoUrl);
+      await streamAnswer(page, 'How is the weather?', 'The weather is bad today.');
+      const panels = await Panels.of(page);
+      await panels.waitFor((panel) => panel.phase === 'idle' && panel.controls.some((c) => c.name === 'realign'));
+      const fromPage = await page.evaluate(async () => {
+        const host = document.querySelector('[data-role="assistant"]:last-of-type realign-panel') ?? [...document.querySelectorAll('realign-panel')].at(-1)!;
+        const shadow = host.shadowRoot;
+        // Every way a page script could press a button it cannot see: the host itself, events
+        // sent at the panel's place, keyboard events.
+        (host as HTMLElement).click();
+        const box = host.getBoundingClientRect();
+        const target = document.elementFromPoint(box.x + box.width - 60, box.y + 15);
+        target?.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, clientX: box.x + box.width - 60, clientY: box.y + 15 }));
+        host.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return { shadow: shadow === null, targetIsHost: target === host };
+      });
+      expect(fromPage).toEqual({ shadow: true, targetIsHost: true });
+      expect((await panels.at(-1))!.phase).toBe('idle');
+      // The same button under a real click (trusted input) starts the correction.
+      await panels.click('realign');
+      await panels.waitForDone();
+      await page.close();
+    } finally {
+      await setSettings(browser.worker, { defaultMode: 'auto' });
+    }
   });
 
   test('Dismiss removes every trace of the panel, and the site keeps working', async () => {
     const page = await openPage(browser, demoUrl);
     const before = await streamAnswer(page, 'How is the weather?', 'The weather is bad today.');
-    const panel = lastPanel(page);
-    await waitForDone(panel);
-    // Centred first: the demo page's fixed composer covers the bottom of the viewport.
-    await panel.evaluate((host) => host.scrollIntoView({ block: 'center' }));
-    await panel.locator('[data-action="dismiss"]').click();
+    const panels = await Panels.of(page);
+    await panels.waitForDone();
+    await panels.click('dismiss');
 
-    expect(await page.locator('realign-panel').count()).toBe(0);
+    await expect.poll(() => page.locator('realign-panel').count()).toBe(0);
     const after = await page.evaluate(() => ({
       body: document.body.innerHTML,
       head: document.head.innerHTML,
@@ -118,7 +138,7 @@ describe('correction panel', () => {
     const next = await streamAnswer(page, 'Is it fun?', 'It is never fun.');
     expect(next.answerHtml).toBe('<div class="answer-text"><p>It is never fun.</p></div>');
     expect(await page.locator('[data-role="assistant"]').last().getAttribute('data-streaming')).toBe('false');
-    expect(await waitForDone(lastPanel(page))).toMatch(/^1 change\./);
+    expect((await panels.waitForDone()).status).toMatch(/^1 change · /);
     expect(await page.locator('realign-panel').count()).toBe(1);
     await page.close();
   });
@@ -126,50 +146,47 @@ describe('correction panel', () => {
   test('keyboard: every control is reachable with Tab and works with Enter and Space; tabs and status carry their roles', async () => {
     const page = await openPage(browser, demoUrl);
     await streamAnswer(page, 'How is the weather?', 'The weather is bad today.');
-    const panel = lastPanel(page);
-    await waitForDone(panel);
+    const panels = await Panels.of(page);
+    await panels.waitForDone();
 
     // From the control just before the new answer (the previous answer's Regenerate button), Tab walks through the panel.
     await page.locator('[data-role="assistant"]').first().locator('[data-action="regenerate"]').focus();
     const order: string[] = [];
     for (let i = 0; i < 7; i++) {
       await page.keyboard.press('Tab');
-      order.push(await focused(page));
+      order.push(await focused(page, panels));
     }
-    expect(order).toEqual([
-      'panel:original',
-      'panel:corrected',
-      'panel:changes',
-      'panel:copy',
-      'panel:retry',
-      'panel:dismiss',
-      'page:BUTTON:Copy',
-    ]);
+    expect(order).toEqual(['panel:changes', 'panel:corrected', 'panel:copy', 'panel:retry', 'panel:collapse', 'panel:dismiss', 'page:BUTTON:Copy']);
 
-    await panel.locator('[data-view="original"]').focus();
-    await page.keyboard.press('Enter');
-    await expect.poll(() => panel.locator('[data-view="original"]').getAttribute('aria-selected')).toBe('true');
-    expect(await panel.locator('[role="tabpanel"]').count()).toBe(0);
-
-    await panel.locator('[data-view="corrected"]').focus();
+    // Back to the panel's first tab: Shift+Tab from the page's Copy button walks back.
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focused(page, panels)).toBe('panel:corrected');
     await page.keyboard.press('Space');
-    await expect.poll(() => panel.locator('[data-view="corrected"]').getAttribute('aria-selected')).toBe('true');
-    expect((await panel.locator('[data-testid="realign-corrected"]').textContent())?.trim()).toBe('The weather is good today.');
+    await expect.poll(async () => (await panels.at(-1))!.view).toBe('corrected');
+    expect((await panels.at(-1))!.body?.trim()).toBe('The weather is good today.');
+
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await panels.at(-1))!.view).toBe('changes');
+    expect((await panels.at(-1))!.bodyHtml).toContain('<ins class="rl-added">good</ins>');
+
+    // Collapse with the keyboard: the body goes, the control says so.
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+    expect(await focused(page, panels)).toBe('panel:collapse');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await panels.at(-1))!.body).toBe(null);
+    expect((await panels.at(-1))!.controls.find((c) => c.name === 'collapse')!.ariaExpanded).toBe('false');
+
+    // Roles: a polite status line, a labelled dismiss button.
+    const panel = (await panels.at(-1))!;
+    expect(panel.aria).toMatchObject({ statusRole: 'status', statusLive: 'polite' });
+    expect(panel.controls.find((c) => c.name === 'dismiss')!.ariaLabel).toBe('Dismiss Realign panel');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await panels.at(-1))!.aria.tablists).toBe(1);
+    const tabs = (await panels.at(-1))!.controls.filter((c) => c.role === 'tab').map((c) => `${c.name}=${c.ariaSelected}`);
+    expect(tabs).toEqual(['changes=true', 'corrected=false']);
 
     await page.keyboard.press('Tab');
-    await page.keyboard.press('Enter');
-    await expect.poll(() => panel.locator('[data-view="changes"]').getAttribute('aria-selected')).toBe('true');
-    expect(await panel.locator('[data-testid="realign-changes"] ins').allTextContents()).toEqual(['good']);
-
-    // Roles: a tablist of three tabs, exactly one selected; a polite status line.
-    expect(await panel.locator('[role="tablist"]').count()).toBe(1);
-    const tabs = await panel.locator('[role="tab"]').evaluateAll((nodes) => nodes.map((n) => `${(n as HTMLElement).dataset.view}=${n.getAttribute('aria-selected')}`));
-    expect(tabs).toEqual(['original=false', 'corrected=false', 'changes=true']);
-    expect(await panel.locator('[role="status"]').count()).toBe(1);
-    expect(await panel.locator('[role="status"]').getAttribute('aria-live')).toBe('polite');
-    expect(await panel.locator('[data-action="dismiss"]').getAttribute('aria-label')).toBe('Dismiss Realign panel');
-
-    await panel.locator('[data-action="dismiss"]').focus();
     await page.keyboard.press('Space');
     await expect.poll(() => page.locator('realign-panel').count()).toBe(0);
     await page.close();
@@ -196,13 +213,10 @@ describe('correction panel', () => {
       expect(response?.headers()['content-security-policy']).toBe(csp);
       await page.waitForSelector('html[data-realign-active]');
       await streamAnswer(page, 'How is the weather?', 'The weather is bad today.');
-      const panel = lastPanel(page);
-      expect(await waitForDone(panel)).toMatch(/^1 change\./);
-      const style = await panel.locator('section.rl-panel').evaluate((section) => {
-        const s = getComputedStyle(section);
-        return { radius: s.borderRadius, border: s.borderTopWidth, font: s.fontSize };
-      });
-      expect(style).toEqual({ radius: '10px', border: '1px', font: '14px' });
+      const panels = await Panels.of(page);
+      const panel = await panels.waitForDone();
+      expect(panel.status).toMatch(/^1 change · /);
+      expect(panel.style).toMatchObject({ borderRadius: '10px', borderTopWidth: '1px', fontSize: '14px' });
       expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
       // The CSP really binds (so the checks above mean something): the page's own style applies, an extra inline <style> does not.
       const probe = await page.evaluate(async () => {
@@ -226,23 +240,26 @@ describe('correction panel', () => {
     }
   });
 
-  test.each(['light', 'dark'] as const)('screenshots of the three views, %s page', async (scheme) => {
+  test.each(['light', 'dark'] as const)('screenshots of the views, %s page', async (scheme) => {
     mkdirSync('screenshots', { recursive: true });
     const page = await openPage(browser, demoUrl, { colorScheme: scheme });
     await streamAnswer(page, 'What do you think?', 'The plan is bad today. My dog never sleeps.');
-    const panel = lastPanel(page);
-    expect(await waitForDone(panel)).toMatch(/^2 changes\./);
+    const panels = await Panels.of(page);
+    const panel = await panels.waitForDone();
+    expect(panel.status).toMatch(/^2 changes · /);
     // The panel follows the page: the demo page's background follows prefers-color-scheme.
-    expect(await panel.locator('section').getAttribute('data-theme')).toBe(scheme);
-    const background = await panel.locator('section').evaluate((s) => getComputedStyle(s).backgroundColor);
-    expect(background).toBe(scheme === 'light' ? 'rgb(247, 248, 250)' : 'rgb(28, 33, 40)');
+    expect(panel.theme).toBe(scheme);
+    expect(panel.style.backgroundColor).toBe(scheme === 'light' ? 'rgb(247, 248, 250)' : 'rgb(28, 33, 40)');
     const turn = page.locator('[data-role="assistant"]').last();
     await turn.evaluate((element) => element.scrollIntoView({ block: 'center' }));
-    for (const view of VIEWS) {
-      await panel.locator(`[data-view="${view}"]`).click();
-      await expect.poll(() => panel.locator(`[data-view="${view}"]`).getAttribute('aria-selected')).toBe('true');
+    // The view is remembered per site: an earlier test may have left the panels collapsed.
+    if (panel.body === null) await panels.click('collapse');
+    for (const view of ['changes', 'corrected', 'collapse'] as const) {
+      await panels.click(view);
+      if (view !== 'collapse') await expect.poll(async () => (await panels.at(-1))!.view).toBe(view);
+      else await expect.poll(async () => (await panels.at(-1))!.body).toBe(null);
       await page.mouse.move(0, 0);
-      const path = `screenshots/panel-${scheme}-${view}.png`;
+      const path = `screenshots/panel-${scheme}-${view === 'collapse' ? 'collapsed' : view}.png`;
       await turn.screenshot({ path, animations: 'disabled' });
       expect(statSync(path).size).toBeGreaterThan(1000);
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { launchWithExtension, setSettings, tinyAlignerSettings, type ExtensionBrowser } from '../support/chromium';
+import { Panels } from '../support/panels';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
 
 let hub: HubServer;
@@ -28,8 +29,8 @@ test('a local correction sends nothing anywhere: the only requests are the page 
   const secret = 'The weather is bad today.';
   await page.evaluate((a) => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('How is the weather?', a, { chunkMs: 15 }), secret);
   await expect
-    .poll(() => page.locator('realign-panel [data-testid="realign-status"]').textContent(), { timeout: 90_000 })
-    .toMatch(/^1 change\./);
+    .poll(async () => (await (await Panels.of(page)).at(-1))?.status, { timeout: 90_000 })
+    .toMatch(/^1 change · /);
   expect(proxy.seen.length).toBeGreaterThan(0);
   const unexpected = proxy.seen.filter(
     (url) =>

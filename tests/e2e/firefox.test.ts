@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser } from 'puppeteer-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
-import { FIREFOX_DEMO_BUILD } from '../support/chromium';
-import { launchFirefoxWithExtension, openExtensionPage, setFirefoxSettings } from '../support/firefox';
+import { FIREFOX_TEST_BUILD } from '../support/chromium';
+import { firefoxPanels, launchFirefoxWithExtension, openExtensionPage, setFirefoxSettings, until, waitForRealign } from '../support/firefox';
 import { tinyAlignerSettings } from '../support/chromium';
 
 let hub: HubServer;
@@ -11,7 +11,7 @@ let browser: Browser;
 beforeAll(async () => {
   // Any free port: the settings pointing Realign at it are written from an extension page.
   hub = await startHubServer({ repos: { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' }, pages: 'tests/fixtures/sites' });
-  browser = await launchFirefoxWithExtension(FIREFOX_DEMO_BUILD);
+  browser = await launchFirefoxWithExtension(FIREFOX_TEST_BUILD);
   await setFirefoxSettings(browser, tinyAlignerSettings(hub.url));
 });
 afterAll(async () => {
@@ -23,20 +23,32 @@ test('Firefox: a finished answer is corrected through the background page on WAS
   const page = await browser.newPage();
   await page.goto(`${hub.url}/pages/demo.html`);
   // Give the content script its start, then stream an answer the way the site would.
-  await page.waitForFunction(() => document.documentElement.hasAttribute('data-realign-active'), { timeout: 30_000 });
+  await waitForRealign(page);
   await page.evaluate(() =>
     (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('How is the weather?', 'The weather is bad today.', { chunkMs: 15 }),
   );
-  const readStatus = () =>
-    page.evaluate(() => document.querySelector('realign-panel')?.shadowRoot?.querySelector('[data-testid="realign-status"]')?.textContent ?? '');
-  await expect.poll(readStatus, { timeout: 120_000, interval: 500 }).toMatch(/^1 change\./);
-  expect(await readStatus()).toContain('WASM');
+  const url = page.url();
+  const panels = await firefoxPanels(browser);
+  const lastPanel = async () => (await panels.of(url)).at(-1);
+  await page.bringToFront();
+  await expect.poll(async () => (await lastPanel())?.status ?? '', { timeout: 120_000, interval: 500 }).toMatch(/^1 change · /);
+  expect((await lastPanel())!.status).toContain('WASM');
   expect(hub.requests.some((request) => request.url.endsWith('/onnx/model.onnx'))).toBe(true);
-  const corrected = await page.evaluate(() => {
-    const root = document.querySelector('realign-panel')!.shadowRoot!;
-    (root.querySelector('[data-view="corrected"]') as HTMLButtonElement).click();
-    return new Promise<string>((resolve) => setTimeout(() => resolve(root.querySelector('[data-testid="realign-corrected"]')?.textContent ?? ''), 100));
-  });
+  // The page cannot reach the panel: its shadow root is closed.
+  expect(await page.evaluate(() => document.querySelector('realign-panel')?.shadowRoot === null)).toBe(true);
+  // A real click (trusted input from the driver) on the Corrected tab.
+  let panel = (await lastPanel())!;
+  if (panel.body === null) {
+    const expand = panel.controls.find((control) => control.name === 'collapse')!;
+    await page.mouse.click(expand.rect.x + expand.rect.width / 2, expand.rect.y + expand.rect.height / 2);
+    await expect.poll(async () => (await lastPanel())!.body !== null).toBe(true);
+    panel = (await lastPanel())!;
+  }
+  const tab = panel.controls.find((control) => control.name === 'corrected')!;
+  await page.mouse.click(tab.rect.x + tab.rect.width / 2, tab.rect.y + tab.rect.height / 2);
+  await expect.poll(async () => (await lastPanel())!.view).toBe('corrected');
+  const corrected = (await lastPanel())!.body ?? '';
+  await panels.close();
   expect(corrected.trim()).toBe('The weather is good today.');
 });
 
@@ -46,6 +58,69 @@ test('Firefox assigns the suggested shortcut (read from an extension page)', asy
     (globalThis as unknown as { browser: { commands: { getAll(): Promise<Array<{ name?: string; shortcut?: string }>> } } }).browser.commands.getAll(),
   );
   expect(commands.find((command) => command.name === 'realign-selection')?.shortcut).toBe('Alt+Shift+K');
-  await page.waitForFunction(() => document.querySelector('[data-testid="popup-shortcut"]')?.textContent?.includes('Alt+Shift+K'), { timeout: 10_000 });
+  await until(page, () => document.querySelector('[data-testid="popup-shortcut"]')?.textContent?.includes('Alt+Shift+K') === true, 'the popup does not show the shortcut', 10_000);
   await page.close();
+});
+
+test('Firefox: the page cannot drive the panel, and a content script holds no secrets and may send nothing privileged', async () => {
+  await setFirefoxSettings(browser, { defaultMode: 'on-demand' });
+  // A secret a content script must never see: the remote server's API key, typed in the options page.
+  const options = await openExtensionPage(browser, 'options.html');
+  await options.waitForSelector('input[type="password"]');
+  await options.type('input[type="password"]', 'sk-firefox-secret');
+  await options.$eval('input[type="password"]', (input) => (input as HTMLInputElement).blur());
+  // It was kept, in the extension's own IndexedDB (where content scripts cannot look).
+  await expect
+    .poll(() =>
+      options.evaluate(
+        () =>
+          new Promise<string>((resolve) => {
+            const open = indexedDB.open('realign');
+            open.onsuccess = () => {
+              const get = open.result.transaction('private').objectStore('private').get('remoteApiKey');
+              get.onsuccess = () => resolve(String(get.result ?? ''));
+            };
+            open.onerror = () => resolve('');
+          }),
+      ),
+    )
+    .toBe('sk-firefox-secret');
+  await options.close();
+
+  const page = await browser.newPage();
+  await page.goto(`${hub.url}/pages/demo.html`);
+  await waitForRealign(page);
+  const url = page.url();
+  const panels = await firefoxPanels(browser);
+  await expect.poll(async () => (await panels.of(url)).at(0)?.phase, { timeout: 30_000 }).toBe('idle');
+  // Synthetic clicks from the page (untrusted) on the panel's place start nothing.
+  await page.evaluate(() => {
+    const host = document.querySelector('realign-panel')!;
+    const box = host.getBoundingClientRect();
+    (host as HTMLElement).click();
+    document.elementFromPoint(box.x + box.width - 70, box.y + 15)?.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true }));
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect((await panels.of(url))[0]!.phase).toBe('idle');
+
+  // Storage: nothing privileged is in storage.local (which Firefox content scripts can read).
+  const storage = await panels.attempt(url, { kind: 'storage' });
+  expect(storage.ok).toBe(true);
+  expect(JSON.stringify(storage.value)).not.toContain('sk-firefox-secret');
+  expect(Object.keys(storage.value as object)).not.toContain('settings');
+  // Privileged requests from the content script are refused; its own site's settings are not.
+  for (const [name, data] of [
+    ['saveSettings', { fields: { remoteEndpoint: 'http://attacker.test' } }],
+    ['testRemote', { endpoint: 'http://attacker.test', apiKey: 'x' }],
+    ['setCustomSite', { origin: 'https://attacker.test', enabled: true }],
+    ['clearModels', undefined],
+    ['loadModel', undefined],
+  ] as const) {
+    const result = await panels.attempt(url, { kind: 'message', name, data });
+    expect(result, name).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
+  }
+  expect(await panels.attempt(url, { kind: 'message', name: 'pageConfig', data: { site: 'demo' } })).toMatchObject({ ok: true, value: { mode: 'on-demand' } });
+  await panels.close();
+  await page.close();
+  await setFirefoxSettings(browser, { defaultMode: 'auto' });
 });

@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import type { HubServer } from '../support/hub-server';
 import { startTinyAlignerBrowser } from '../support/tiny-setup';
 import { setSettings, type ExtensionBrowser } from '../support/chromium';
+import { Panels } from '../support/panels';
 
 let hub: HubServer;
 let browser: ExtensionBrowser;
@@ -25,7 +26,7 @@ async function demo(): Promise<Page> {
 const ask = (page: Page, answer: string, question = 'How is the weather?') =>
   page.evaluate(([q, a]) => void (window as unknown as DemoWindow).demoChat.ask(q!, a!, { chunkMs: 10 }), [question, answer]);
 const phases = (page: Page) => page.locator('realign-panel').evaluateAll((hosts) => hosts.map((host) => host.getAttribute('data-phase')));
-const lastStatus = (page: Page) => page.locator('realign-panel [data-testid="realign-status"]').last().textContent();
+const lastStatus = async (page: Page) => (await (await Panels.of(page)).at(-1))?.status ?? '';
 
 async function closeEngine() {
   await browser.worker.evaluate(async () => {
@@ -52,8 +53,8 @@ describe('faults', () => {
     await ask(page, 'The weather is bad today.');
     await expect.poll(() => lastStatus(page), { timeout: 60_000 }).toMatch(/Could not (download|load) the model realign\/tiny-aligner/);
     hub.faults.dieAfterBytes = null;
-    await page.locator('realign-panel [data-action="retry"]').click();
-    await expect.poll(() => lastStatus(page), { timeout: 60_000 }).toMatch(/^1 change\./);
+    await (await Panels.of(page)).click('retry');
+    await expect.poll(() => lastStatus(page), { timeout: 60_000 }).toMatch(/^1 change · /);
     await page.close();
   });
 
@@ -66,7 +67,7 @@ describe('faults', () => {
     try {
       await ask(page, 'The weather is bad today.');
       await expect.poll(async () => (await phases(page)).at(-1), { timeout: 60_000 }).toBe('done');
-      expect(await page.locator('realign-panel .rl-notes').last().textContent()).toMatch(/no room to keep the model/);
+      expect((await (await Panels.of(page)).at(-1))!.notes.join(' ')).toMatch(/no room to keep the model/);
       await closeEngine();
       const before = hub.requests.length;
       await ask(page, 'It is never fun.');
@@ -91,8 +92,8 @@ describe('faults', () => {
     await session.send('Target.closeTarget', { targetId: worker.targetId });
     await expect.poll(() => lastStatus(page), { timeout: 30_000 }).toMatch(/background restarted\. Press Retry|engine closed unexpectedly/);
     hub.faults.bytesPerSecond = null;
-    await page.locator('realign-panel [data-action="retry"]').click();
-    await expect.poll(() => lastStatus(page), { timeout: 60_000 }).toMatch(/^1 change\./);
+    await (await Panels.of(page)).click('retry');
+    await expect.poll(() => lastStatus(page), { timeout: 60_000 }).toMatch(/^1 change · /);
     browser.worker = browser.context.serviceWorkers()[0] ?? (await browser.context.waitForEvent('serviceworker'));
     await page.close();
   });
@@ -159,7 +160,7 @@ describe('load', () => {
     });
     await expect.poll(async () => (await phases(page)).length, { timeout: 30_000 }).toBe(20);
     await expect.poll(async () => (await phases(page)).every((phase) => phase === 'done' || phase === 'error'), { timeout: 120_000 }).toBe(true);
-    const statuses = await page.locator('realign-panel [data-testid="realign-status"]').allTextContents();
+    const statuses = (await (await Panels.of(page)).list()).map((panel) => panel.status);
     const skipped = statuses.filter((text) => text.startsWith('Skipped: too many answers were waiting'));
     expect(skipped.length).toBeGreaterThan(0);
     expect(statuses.length - skipped.length).toBeLessThanOrEqual(13); // one running + 12 waiting at most
@@ -211,9 +212,11 @@ describe('bad input', () => {
       const answers = document.querySelectorAll('[data-role="assistant"] .answer-text');
       answers[answers.length - 1]!.innerHTML = '<p>It is never fun.</p>';
     });
-    await expect.poll(() => lastStatus(page), { timeout: 60_000 }).toMatch(/^1 change\./);
-    await page.locator('realign-panel [data-view="corrected"]').last().click();
-    expect((await page.locator('realign-panel [data-testid="realign-corrected"]').last().textContent())?.trim()).toBe('It is always fun.');
+    await expect.poll(() => lastStatus(page), { timeout: 60_000 }).toMatch(/^1 change · /);
+    const panels = await Panels.of(page);
+    if ((await panels.at(-1))!.body === null) await panels.click('collapse');
+    await panels.click('corrected');
+    await expect.poll(async () => (await panels.at(-1))!.body?.trim()).toBe('It is always fun.');
     expect(await page.locator('realign-panel').count()).toBe(1);
     await setSettings(browser.worker, { customContextLength: 512 });
     await page.close();

@@ -132,3 +132,21 @@ describe.each(BUILDS)('production manifest and package: $browser', ({ browser, d
     }
   });
 });
+
+describe('the test hook ships only in the test build', () => {
+  // Strings only the hook module has (the message name itself is part of the one message table).
+  const hookMarkers = /__realignTest|bodyHtml/;
+  const contentScript = (dir: string) => readFileSync(join(dir, 'content-scripts/content.js'), 'utf8');
+
+  test.each([
+    ['production Chrome', '.output/chrome-mv3'],
+    ['production Firefox', '.output/firefox-mv3'],
+    ['demo (npm start)', '.output/chrome-mv3-demo'],
+  ])('%s: no test hook in the content script', (_name, dir) => {
+    expect(contentScript(resolve(dir))).not.toMatch(hookMarkers);
+  });
+
+  test('the test build does carry it (so the check above can fail)', () => {
+    expect(contentScript(resolve('.output/chrome-mv3-test'))).toMatch(hookMarkers);
+  });
+});

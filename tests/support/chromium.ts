@@ -3,8 +3,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** What `npm start` loads: the demo build (no test hook). */
 export const CHROME_DEMO_BUILD = resolve('.output/chrome-mv3-demo');
-export const FIREFOX_DEMO_BUILD = resolve('.output/firefox-mv3-demo');
+/** What the e2e tests load: the demo build plus the content script's test hook. */
+export const CHROME_TEST_BUILD = resolve('.output/chrome-mv3-test');
+export const FIREFOX_TEST_BUILD = resolve('.output/firefox-mv3-test');
 export const CHROME_BUILD = resolve('.output/chrome-mv3');
 
 export interface ExtensionBrowser {
@@ -15,28 +18,34 @@ export interface ExtensionBrowser {
 }
 
 /**
- * Debian's Chromium, headless, with the built extension (PLATFORM.md's flags). `webgpu: true`
- * adds --enable-unsafe-webgpu (a SwiftShader adapter); without it there is no adapter at all,
+ * Chromium's flags for Realign (PLATFORM.md): the one list the tests, the benches and `npm start`
+ * use. `--disable-extensions-except` is what matters (Playwright adds --disable-extensions);
+ * `webgpu` adds --enable-unsafe-webgpu (a SwiftShader adapter); without it there is no adapter,
  * which is the "no WebGPU" case.
  */
-export async function launchWithExtension(options: { webgpu: boolean; extensionPath?: string; args?: string[] }): Promise<ExtensionBrowser> {
-  const extensionPath = options.extensionPath ?? CHROME_DEMO_BUILD;
-  if (!existsSync(resolve(extensionPath, 'manifest.json'))) {
-    throw new Error(`No built extension at ${extensionPath}: run \`npm run build:test\` first.`);
-  }
-  const args = [
-    '--headless=new',
+export function chromiumArgs(extensionPath: string, options: { webgpu?: boolean; headless?: boolean; args?: string[] } = {}): string[] {
+  return [
+    ...(options.headless === false ? [] : ['--headless=new']),
     `--disable-extensions-except=${extensionPath}`,
     `--load-extension=${extensionPath}`,
     '--no-first-run',
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',
-    '--no-sandbox',
+    ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
     ...(options.webgpu ? ['--enable-unsafe-webgpu'] : []),
     ...(options.args ?? []),
   ];
-  const context = await chromium.launchPersistentContext('', {
+}
+
+/** Debian's Chromium, headless, with the built extension (the test build unless told otherwise). */
+export async function launchWithExtension(options: { webgpu: boolean; extensionPath?: string; args?: string[]; profile?: string }): Promise<ExtensionBrowser> {
+  const extensionPath = options.extensionPath ?? CHROME_TEST_BUILD;
+  if (!existsSync(resolve(extensionPath, 'manifest.json'))) {
+    throw new Error(`No built extension at ${extensionPath}: run \`npm run build:test\` first.`);
+  }
+  const args = chromiumArgs(extensionPath, options);
+  const context = await chromium.launchPersistentContext(options.profile ?? '', {
     executablePath: CHROMIUM,
     headless: true,
     args,

@@ -1,4 +1,4 @@
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ExtensionBrowser } from './chromium';
 
 /** Helpers for driving tests/fixtures/sites/demo.html (and pages built like it) with Realign loaded. */
@@ -46,26 +46,4 @@ export async function streamAnswer(page: Page, question: string, answer: string)
     },
     [question, answer],
   );
-}
-
-/** The panel of the last assistant turn (Playwright's CSS locators pierce its open shadow root). */
-export function lastPanel(page: Page): Locator {
-  return page.locator('[data-role="assistant"]').last().locator('realign-panel');
-}
-
-export function panelStatus(panel: Locator): Locator {
-  return panel.locator('[data-testid="realign-status"]');
-}
-
-/** Waits until the panel has finished, and returns its status line. */
-export async function waitForDone(panel: Locator, timeout = 90_000): Promise<string> {
-  await panel.waitFor({ timeout: 30_000 });
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const phase = await panel.getAttribute('data-phase');
-    if (phase === 'done') return (await panelStatus(panel).textContent()) ?? '';
-    if (phase === 'error') throw new Error(`the correction failed: ${await panelStatus(panel).textContent()}`);
-    if (Date.now() > deadline) throw new Error(`the panel is still "${phase}"`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }

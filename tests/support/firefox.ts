@@ -44,10 +44,7 @@ export async function launchFirefoxWithExtension(extensionPath: string): Promise
 export async function openExtensionPage(browser: Browser, path: string): Promise<Page> {
   const page = await browser.newPage();
   void page.goto(`${FIREFOX_EXTENSION_ORIGIN}/${path}`).catch(() => undefined);
-  await page.waitForFunction(() => document.readyState === 'complete' && location.protocol === 'moz-extension:', {
-    timeout: 30_000,
-    polling: 100,
-  });
+  await until(page, () => document.readyState === 'complete' && location.protocol === 'moz-extension:', 'the extension page did not open');
   return page;
 }
 
@@ -65,4 +62,62 @@ export async function setFirefoxSettings(browser: Browser, patch: Record<string,
   }, { fields, ...(approvedModels ? { approve: approvedModels } : {}) });
   await page.close();
   if (!result || result.err) throw new Error(`saveSettings failed: ${JSON.stringify(result?.err)}`);
+}
+
+/**
+ * The panels of a page in Firefox, from the test build's hook (the `testHook` message, asked
+ * from one of the add-on's pages: the closed shadow roots are out of the driver's reach too).
+ */
+export async function firefoxPanels(browser: Browser): Promise<{
+  of(pageUrl: string): Promise<FirefoxPanel[]>;
+  /** Runs an attempt (entrypoints/content/test-hook.ts) inside the page's content script. */
+  attempt(pageUrl: string, what: object): Promise<{ ok: boolean; value?: unknown; error?: string }>;
+  close(): Promise<void>;
+}> {
+  const extensionPage = await openExtensionPage(browser, 'options.html');
+  const hook = async (pageUrl: string, data: object) => {
+    const result = await extensionPage.evaluate(
+      async (url, request) => {
+        const api = (globalThis as unknown as { browser: { tabs: { query(q: object): Promise<Array<{ id: number; url?: string }>>; sendMessage(id: number, m: unknown): Promise<{ res?: Record<string, unknown>; err?: unknown }> } } }).browser;
+        const tab = (await api.tabs.query({})).find((candidate) => candidate.url === url);
+        if (!tab) return { err: `no tab at ${url}` };
+        return api.tabs.sendMessage(tab.id, { id: 1, type: 'testHook', data: request, timestamp: Date.now() });
+      },
+      pageUrl,
+      data,
+    );
+    if (!result?.res) throw new Error(`testHook failed: ${JSON.stringify(result?.err)}`);
+    return result.res;
+  };
+  return {
+    of: async (pageUrl) => (await hook(pageUrl, { op: 'panels' })).panels as FirefoxPanel[],
+    attempt: async (pageUrl, what) => (await hook(pageUrl, { op: 'attempt', attempt: what })).attempt as { ok: boolean; value?: unknown; error?: string },
+    close: () => extensionPage.close(),
+  };
+}
+
+export interface FirefoxPanel {
+  phase: string;
+  status: string;
+  view: string | null;
+  body: string | null;
+  controls: Array<{ name: string; rect: { x: number; y: number; width: number; height: number } }>;
+}
+
+/**
+ * Polls `check` in the page until it holds. A plain loop of evaluations: puppeteer's
+ * waitForFunction over BiDi can fail outright ("Waiting failed") when it races a page's load.
+ */
+export async function until(page: Page, check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate(check).catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what} (within ${timeoutMs / 1000} s)`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until the content script marked the page live. */
+export function waitForRealign(page: Page): Promise<void> {
+  return until(page, () => document.documentElement.hasAttribute('data-realign-active'), "Realign's content script did not start on the page");
 }
