@@ -1,12 +1,14 @@
-import { useEffect, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import { backgroundMessaging } from '../utils/messaging';
-import { remoteApiKeyItem, type Settings } from '../utils/settings';
-import type { Mode } from '../utils/messages';
-import { saveSettings, useSettings } from './hooks';
 import type { ModelPreset } from '../model/presets';
 import type { PromptTemplate } from '../model/templates';
+import { insecureKeyWarning } from '../model/remote-engine';
+import { backgroundMessaging } from '../utils/messaging';
+import type { Mode } from '../utils/messages';
+import { remoteApiKeyItem, type Settings } from '../utils/settings';
 import { formatBytes } from './Panel';
+import { saveSettings, useSettings, useShortcut } from './hooks';
 
 export interface OptionsViewProps {
   presets: ModelPreset[];
@@ -16,35 +18,75 @@ export interface OptionsViewProps {
 }
 
 const DTYPES = ['auto', 'fp32', 'fp16', 'q8', 'q4', 'q4f16'];
+type Field = keyof Settings | 'apiKey' | 'sites';
+
+/** "Saved" beside the control that changed, for a moment. */
+function Saved({ field, last }: { field: Field; last: { field: Field; at: number } | null }) {
+  return last?.field === field ? (
+    <span class="rl-saved" aria-live="polite" key={last.at}>
+      Saved
+    </span>
+  ) : null;
+}
+
+function Field(props: { label: string; hint?: ComponentChildren; children: ComponentChildren; saved?: ComponentChildren }) {
+  return (
+    <label class="rl-field">
+      <span>
+        {props.label} {props.saved}
+      </span>
+      {props.children}
+      {props.hint && <span class="rl-hint">{props.hint}</span>}
+    </label>
+  );
+}
 
 export function OptionsView(props: OptionsViewProps) {
   const settings = useSettings();
+  const { shortcut, change: changeShortcut } = useShortcut();
   const [apiKey, setApiKey] = useState('');
   const [storageUse, setStorageUse] = useState<{ bytes: number; files: number } | null>(null);
+  const [customOrigins, setCustomOrigins] = useState<string[] | null>(null);
   const [remoteResult, setRemoteResult] = useState('');
-  const [saved, setSaved] = useState('');
+  const [pickingRemote, setPickingRemote] = useState(false);
+  const [lastSaved, setLastSaved] = useState<{ field: Field; at: number } | null>(null);
+  const [error, setError] = useState('');
+  const clearTimer = useRef<ReturnType<typeof setTimeout>>();
 
   useEffect(() => {
     void remoteApiKeyItem.getValue().then(setApiKey);
     void backgroundMessaging.sendMessage('modelStorage', undefined).then(setStorageUse).catch(() => undefined);
+    void backgroundMessaging.sendMessage('customSites', undefined).then((r) => setCustomOrigins(r.origins)).catch(() => setCustomOrigins([]));
   }, []);
 
-  if (!settings) return <main class="rl-page">Loading…</main>;
+  if (!settings) return <main class="rl-page rl-options">Loading…</main>;
 
+  const saved = (field: Field) => {
+    setLastSaved({ field, at: Date.now() });
+    setError('');
+    clearTimeout(clearTimer.current);
+    clearTimer.current = setTimeout(() => setLastSaved(null), 2500);
+  };
   /** Every change is saved at once and applies without a reload. */
   const set = <K extends keyof Settings>(key: K, value: Settings[K] & (string | number | boolean)) =>
     void saveSettings({ fields: { [key]: value } }).then(
-      () => setSaved('Saved.'),
-      (error: unknown) => setSaved(`Not saved: ${error instanceof Error ? error.message : String(error)}`),
+      () => saved(key),
+      (failure: unknown) => setError(`Not saved: ${failure instanceof Error ? failure.message : String(failure)}`),
     );
+  const number = (event: Event) => Number((event.target as HTMLInputElement).value);
+  const text = (event: Event) => (event.target as HTMLInputElement).value;
+  const remoteShown = settings.engine === 'remote' || pickingRemote;
+  const keyWarning = insecureKeyWarning(settings.remoteEndpoint, apiKey);
 
-  const chooseRemote = async () => {
+  const useRemote = async () => {
     const origin = originOf(settings.remoteEndpoint);
     if (!origin) return setRemoteResult('Enter the server address first, e.g. http://gpu-box:8000');
     // The server's host permission is asked for now, when the person chooses it, never up front.
     const granted = await browser.permissions.request({ origins: [`${origin}/*`] });
-    if (!granted) return setRemoteResult(`Permission to reach ${origin} was not given; the remote engine stays off.`);
-    set('engine', 'remote');
+    if (!granted) return setRemoteResult(`Permission to reach ${new URL(origin).host} was not given; Realign keeps correcting in this browser.`);
+    await saveSettings({ fields: { engine: 'remote' } });
+    saved('engine');
+    await testConnection();
   };
 
   const testConnection = async () => {
@@ -53,150 +95,154 @@ export function OptionsView(props: OptionsViewProps) {
     if (!result.ok) return setRemoteResult(result.message);
     const served = result.models.includes(settings.remoteModel);
     setRemoteResult(
-      `Connected. Models served: ${result.models.join(', ') || 'none'}.` +
-        (settings.remoteModel && !served ? ` The model "${settings.remoteModel}" is not among them.` : ''),
+      `Connected. Models served: ${result.models.join(', ') || 'none'}.` + (settings.remoteModel && !served ? ` The model "${settings.remoteModel}" is not among them.` : ''),
     );
   };
 
-  const number = (event: Event) => Number((event.target as HTMLInputElement).value);
-  const text = (event: Event) => (event.target as HTMLInputElement).value;
+  const removeSite = async (origin: string) => {
+    await backgroundMessaging.sendMessage('setCustomSite', { origin, enabled: false });
+    setCustomOrigins((current) => (current ?? []).filter((entry) => entry !== origin));
+    saved('sites');
+  };
 
   return (
     <main class="rl-page rl-options">
-      <h1>Realign options</h1>
-      <p role="status" class="rl-saved">{saved}</p>
-      <section>
-        <h2>Model</h2>
-        <label class="rl-field">
-          Model
-          <select value={settings.presetId} onChange={(event) => set('presetId', text(event))} data-testid="options-preset">
-            {props.presets.map((preset) => (
-              <option value={preset.id}>{preset.label}</option>
-            ))}
-            <option value="custom">Custom hub repo (a converted Aligner)</option>
-          </select>
-        </label>
-        {settings.presetId !== 'custom' &&
-          props.presets
-            .filter((preset) => preset.id === settings.presetId)
-            .map((preset) => (
-              <p class="rl-hint">
-                {preset.note} Download about {formatBytes(preset.downloadBytes)}. Licence: {preset.licence}. From {preset.repo}.
-              </p>
-            ))}
-        {settings.presetId === 'custom' && (
-          <>
-            <label class="rl-field">
-              Hub repo id (transformers.js layout)
-              <input value={settings.customRepo} placeholder="owner/name" onChange={(event) => set('customRepo', text(event).trim())} data-testid="options-custom-repo" />
+      <header class="rl-head">
+        <h1 class="rl-brand">
+          <img src="/icon/48.png" alt="" />
+          Realign options
+        </h1>
+        <p role="status" class={error ? 'rl-error' : 'rl-saved'} data-testid="options-saved">
+          {error || (lastSaved ? 'Saved.' : '')}
+        </p>
+      </header>
+
+      <section aria-labelledby="model-heading">
+        <h2 id="model-heading">Model</h2>
+        <div class="rl-choices" role="radiogroup" aria-label="Model" data-testid="options-preset" data-value={settings.presetId}>
+          {props.presets.map((preset) => (
+            <label class="rl-choice">
+              <input type="radio" name="preset" value={preset.id} checked={settings.presetId === preset.id} onChange={() => set('presetId', preset.id)} />
+              <span>
+                <strong>{preset.name}</strong>
+                {preset.kind === 'trained' && <span class="rl-badge">trained corrector</span>}
+              </span>
+              <span class="rl-hint">
+                {preset.summary} About {formatBytes(preset.downloadBytes)} to download, licence {preset.licence}.
+              </span>
             </label>
-            <label class="rl-field">
-              Prompt template
+          ))}
+          <label class="rl-choice">
+            <input type="radio" name="preset" value="custom" checked={settings.presetId === 'custom'} onChange={() => set('presetId', 'custom')} data-testid="options-preset-custom" />
+            <span>
+              <strong>A model from the Hugging Face hub</strong>
+            </span>
+            <span class="rl-hint">Any repository in transformers.js layout (an onnx/ folder), for example a converted Aligner.</span>
+          </label>
+        </div>
+        <Saved field="presetId" last={lastSaved} />
+        {settings.presetId === 'custom' && (
+          <div class="rl-card">
+            <Field label="Hub repository" hint="owner/name, as on huggingface.co" saved={<Saved field="customRepo" last={lastSaved} />}>
+              <input value={settings.customRepo} placeholder="owner/name" onChange={(event) => set('customRepo', text(event).trim())} data-testid="options-custom-repo" />
+            </Field>
+            <Field label="Prompt template" hint="The exact prompt the model was trained with." saved={<Saved field="customTemplate" last={lastSaved} />}>
               <select value={settings.customTemplate} onChange={(event) => set('customTemplate', text(event))} data-testid="options-custom-template">
                 {props.templates.map((template) => (
                   <option value={template.id}>{template.label}</option>
                 ))}
               </select>
-            </label>
-            <label class="rl-field">
-              Context length (tokens)
-              <input type="number" min={128} value={settings.customContextLength} onChange={(event) => set('customContextLength', number(event))} />
-            </label>
-          </>
+            </Field>
+          </div>
         )}
-        <label class="rl-field">
-          Weights (dtype)
-          <select value={settings.dtype} onChange={(event) => set('dtype', text(event))} data-testid="options-dtype">
-            {DTYPES.map((dtype) => (
-              <option value={dtype}>{dtype === 'auto' ? 'Automatic (by device)' : dtype}</option>
-            ))}
-          </select>
-        </label>
-        <label class="rl-field">
-          Model host (the Hugging Face hub, or a mirror with the same URL layout)
-          <input value={settings.modelHost} onChange={(event) => set('modelHost', text(event).trim())} data-testid="options-model-host" />
-        </label>
-        <label class="rl-row">
-          <input type="checkbox" checked={settings.allowWebgpu} onChange={(event) => set('allowWebgpu', (event.target as HTMLInputElement).checked)} />
-          Use WebGPU when available (else WebAssembly on the CPU)
-        </label>
-        <label class="rl-field">
-          Longest correction (new tokens)
-          <input type="number" min={16} max={32768} value={settings.maxNewTokens} onChange={(event) => set('maxNewTokens', number(event))} data-testid="options-max-tokens" />
-        </label>
-        <label class="rl-field">
-          Free the model after this many idle minutes
-          <input type="number" min={1} max={1440} value={settings.idleMinutes} onChange={(event) => set('idleMinutes', number(event))} />
-        </label>
-        <p class="rl-hint" data-testid="options-storage">
-          Downloaded models: {storageUse ? `${formatBytes(storageUse.bytes)} in ${storageUse.files} files` : '…'}{' '}
-          <button
-            type="button"
-            onClick={() => void backgroundMessaging.sendMessage('clearModels', undefined).then(() => setStorageUse({ bytes: 0, files: 0 }))}
-            data-action="clear-models"
-          >
-            Clear downloaded models
-          </button>
-        </p>
       </section>
-      <section>
-        <h2>Engine</h2>
-        <label class="rl-row">
-          <input type="radio" name="engine" checked={settings.engine === 'local'} onChange={() => set('engine', 'local')} data-testid="options-engine-local" />
-          In this browser (nothing leaves your device)
-        </label>
-        <label class="rl-row">
-          <input type="radio" name="engine" checked={settings.engine === 'remote'} onChange={() => void chooseRemote()} data-testid="options-engine-remote" />
-          A server I run (OpenAI-compatible: vLLM, llama.cpp, Ollama, TGI) — answers are sent to it
-        </label>
-        <label class="rl-field">
-          Server address
-          <input value={settings.remoteEndpoint} placeholder="http://gpu-box:8000" onChange={(event) => set('remoteEndpoint', text(event).trim())} data-testid="options-remote-endpoint" />
-        </label>
-        <label class="rl-field">
-          Served model name
-          <input value={settings.remoteModel} placeholder="aligner/aligner-7b-v1.0" onChange={(event) => set('remoteModel', text(event).trim())} data-testid="options-remote-model" />
-        </label>
-        <label class="rl-field">
-          Prompt template
-          <select value={settings.remoteTemplate} onChange={(event) => set('remoteTemplate', text(event))}>
-            {props.templates.map((template) => (
-              <option value={template.id}>{template.label}</option>
-            ))}
-          </select>
-        </label>
-        <label class="rl-field">
-          API key (optional; kept on this device only)
-          <input
-            type="password"
-            value={apiKey}
-            autocomplete="off"
-            onChange={(event) => {
-              setApiKey(text(event));
-              void remoteApiKeyItem.setValue(text(event));
-            }}
-          />
-        </label>
-        <button type="button" onClick={() => void testConnection()} data-action="test-connection">
-          Test connection
-        </button>
-        <p role="status" data-testid="options-remote-result">{remoteResult}</p>
+
+      <section aria-labelledby="engine-heading">
+        <h2 id="engine-heading">Where it runs</h2>
+        <div class="rl-choices" role="radiogroup" aria-label="Where corrections run">
+          <label class="rl-choice">
+            <input
+              type="radio"
+              name="engine"
+              checked={!remoteShown}
+              onChange={() => {
+                setPickingRemote(false);
+                set('engine', 'local');
+              }}
+              data-testid="options-engine-local"
+            />
+            <strong>In this browser</strong>
+            <span class="rl-hint">Nothing leaves your device. Uses your GPU through WebGPU when it can, else the CPU.</span>
+          </label>
+          <label class="rl-choice">
+            <input type="radio" name="engine" checked={remoteShown} onChange={() => setPickingRemote(true)} data-testid="options-engine-remote" />
+            <strong>A server I run</strong>
+            <span class="rl-hint">An OpenAI-compatible server (vLLM, llama.cpp, Ollama, TGI), e.g. the official Aligner-7B on your GPU. Answers are sent to it.</span>
+          </label>
+        </div>
+        <Saved field="engine" last={lastSaved} />
+        {remoteShown && (
+          <div class="rl-card" data-testid="options-remote">
+            <Field label="Server address" saved={<Saved field="remoteEndpoint" last={lastSaved} />}>
+              <input type="url" value={settings.remoteEndpoint} placeholder="http://gpu-box:8000" onChange={(event) => set('remoteEndpoint', text(event).trim())} data-testid="options-remote-endpoint" />
+            </Field>
+            <Field label="Served model name" saved={<Saved field="remoteModel" last={lastSaved} />}>
+              <input value={settings.remoteModel} placeholder="aligner/aligner-7b-v1.0" onChange={(event) => set('remoteModel', text(event).trim())} data-testid="options-remote-model" />
+            </Field>
+            <Field label="Prompt template" saved={<Saved field="remoteTemplate" last={lastSaved} />}>
+              <select value={settings.remoteTemplate} onChange={(event) => set('remoteTemplate', text(event))}>
+                {props.templates.map((template) => (
+                  <option value={template.id}>{template.label}</option>
+                ))}
+              </select>
+            </Field>
+            <Field label="API key (optional)" hint="Kept on this device only." saved={<Saved field="apiKey" last={lastSaved} />}>
+              <input
+                type="password"
+                value={apiKey}
+                autocomplete="off"
+                onChange={(event) => {
+                  setApiKey(text(event));
+                  void remoteApiKeyItem.setValue(text(event)).then(() => saved('apiKey'));
+                }}
+              />
+            </Field>
+            {keyWarning && (
+              <p class="rl-warning" role="alert" data-testid="options-insecure-key">
+                {keyWarning}
+              </p>
+            )}
+            <div class="rl-buttons">
+              {settings.engine !== 'remote' && (
+                <button type="button" class="rl-primary" onClick={() => void useRemote()} data-action="use-remote">
+                  Use this server
+                </button>
+              )}
+              <button type="button" onClick={() => void testConnection()} data-action="test-connection">
+                Test connection
+              </button>
+            </div>
+            <p role="status" data-testid="options-remote-result">
+              {remoteResult}
+            </p>
+          </div>
+        )}
       </section>
-      <section>
-        <h2>Sites</h2>
-        <label class="rl-field">
-          Default mode
-          <select value={settings.defaultMode} onChange={(event) => set('defaultMode', text(event) as Mode)}>
-            <option value="auto">Automatic: correct every finished answer</option>
-            <option value="on-demand">On demand: a Realign button on each answer</option>
+
+      <section aria-labelledby="sites-heading">
+        <h2 id="sites-heading">Sites</h2>
+        <Field label="On each site, correct" saved={<Saved field="defaultMode" last={lastSaved} />}>
+          <select value={settings.defaultMode} onChange={(event) => set('defaultMode', text(event) as Mode)} data-testid="options-default-mode">
+            <option value="auto">Every answer, when it finishes</option>
+            <option value="on-demand">Only when I press Realign</option>
           </select>
-        </label>
+        </Field>
         <table class="rl-sites">
           <thead>
             <tr>
               <th>Site</th>
               <th>On</th>
-              <th>Mode</th>
+              <th>Correct</th>
             </tr>
           </thead>
           <tbody>
@@ -206,30 +252,98 @@ export function OptionsView(props: OptionsViewProps) {
                 <td>
                   <input
                     type="checkbox"
+                    class="rl-switch"
                     aria-label={`Realign on ${site.name}`}
                     checked={settings.sites[site.id]?.enabled !== false}
-                    onChange={(event) => void saveSettings({ site: { id: site.id, enabled: (event.target as HTMLInputElement).checked } })}
+                    onChange={(event) => void saveSettings({ site: { id: site.id, enabled: (event.target as HTMLInputElement).checked } }).then(() => saved('sites'))}
                   />
                 </td>
                 <td>
                   <select
-                    aria-label={`Mode on ${site.name}`}
+                    aria-label={`When to correct on ${site.name}`}
                     value={settings.sites[site.id]?.mode ?? 'default'}
                     onChange={(event) => {
                       const value = text(event);
-                      void saveSettings({ site: { id: site.id, mode: value === 'default' ? null : (value as Mode) } });
+                      void saveSettings({ site: { id: site.id, mode: value === 'default' ? null : (value as Mode) } }).then(() => saved('sites'));
                     }}
                   >
-                    <option value="default">Default</option>
-                    <option value="auto">Automatic</option>
-                    <option value="on-demand">On demand</option>
+                    <option value="default">As above</option>
+                    <option value="auto">Every answer</option>
+                    <option value="on-demand">When I ask</option>
                   </select>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+        <Saved field="sites" last={lastSaved} />
+        <h3>Sites you enabled</h3>
+        {customOrigins && customOrigins.length === 0 && <p class="rl-hint">None. To add one, open it and choose “Enable Realign on this site” in Realign's toolbar popup.</p>}
+        {customOrigins && customOrigins.length > 0 && (
+          <ul data-testid="options-custom-sites">
+            {customOrigins.map((origin) => (
+              <li>
+                {new URL(origin).host}{' '}
+                <button type="button" class="rl-link-button" onClick={() => void removeSite(origin)} data-action="remove-site">
+                  Remove
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <p class="rl-hint">
+          Keyboard shortcut for “Realign the selected answer”: {shortcut ? <kbd>{shortcut}</kbd> : 'none set'}{' '}
+          <button type="button" class="rl-link-button" onClick={changeShortcut}>
+            change it
+          </button>
+        </p>
       </section>
+
+      <details class="rl-advanced">
+        <summary>Advanced</summary>
+        <Field label="Weights precision (dtype)" hint="Automatic picks what suits the device: 4-bit on a GPU, 8-bit on the CPU." saved={<Saved field="dtype" last={lastSaved} />}>
+          <select value={settings.dtype} onChange={(event) => set('dtype', text(event))} data-testid="options-dtype">
+            {DTYPES.map((dtype) => (
+              <option value={dtype}>{dtype === 'auto' ? 'Automatic (by device)' : dtype}</option>
+            ))}
+          </select>
+        </Field>
+        {settings.presetId === 'custom' && (
+          <Field label="Context length (tokens)" hint="Prompt, answer and correction together; longer answers are corrected in parts." saved={<Saved field="customContextLength" last={lastSaved} />}>
+            <input type="number" min={128} value={settings.customContextLength} onChange={(event) => set('customContextLength', number(event))} />
+          </Field>
+        )}
+        <Field label="Model host" hint="The Hugging Face hub, or a mirror with the same address layout." saved={<Saved field="modelHost" last={lastSaved} />}>
+          <input type="url" value={settings.modelHost} onChange={(event) => set('modelHost', text(event).trim())} data-testid="options-model-host" />
+        </Field>
+        <label class="rl-row">
+          <span>
+            Use the GPU (WebGPU) when available <Saved field="allowWebgpu" last={lastSaved} />
+          </span>
+          <input type="checkbox" class="rl-switch" checked={settings.allowWebgpu} onChange={(event) => set('allowWebgpu', (event.target as HTMLInputElement).checked)} />
+        </label>
+        <Field label="Longest correction (new tokens)" saved={<Saved field="maxNewTokens" last={lastSaved} />}>
+          <input type="number" min={16} max={32768} value={settings.maxNewTokens} onChange={(event) => set('maxNewTokens', number(event))} data-testid="options-max-tokens" />
+        </Field>
+        <Field label="Free the model's memory after this many idle minutes" saved={<Saved field="idleMinutes" last={lastSaved} />}>
+          <input type="number" min={1} max={1440} value={settings.idleMinutes} onChange={(event) => set('idleMinutes', number(event))} />
+        </Field>
+        <p class="rl-hint" data-testid="options-storage">
+          Downloaded models: {storageUse ? `${formatBytes(storageUse.bytes)} in ${storageUse.files} files` : '…'}{' '}
+          <button
+            type="button"
+            onClick={() =>
+              void backgroundMessaging.sendMessage('clearModels', undefined).then(() => {
+                setStorageUse({ bytes: 0, files: 0 });
+                return saveSettings({ clearApprovals: true });
+              })
+            }
+            data-action="clear-models"
+          >
+            Delete downloaded models
+          </button>
+        </p>
+      </details>
     </main>
   );
 }

@@ -45,3 +45,51 @@ export function engineModelConfig(settings: Settings, apiKey: string): EngineMod
     allowWebgpu: settings.allowWebgpu,
   };
 }
+
+/** What the pages say about the chosen model, in plain words. */
+export interface ModelDescription {
+  /** "Qwen2.5 0.5B Instruct", "realign/tiny-aligner", "aligner-7b on gpu-box:8000". */
+  name: string;
+  /** One sentence: what it is. */
+  summary: string;
+  kind: ModelPreset['kind'] | 'remote';
+  /** Bytes to download (0: unknown, or nothing to download). */
+  downloadBytes: number;
+  licence: string;
+  /** Where it comes from: the hub host, or the server's host. */
+  host: string;
+  repo: string;
+}
+
+export function describeModel(settings: Settings): ModelDescription {
+  if (settings.engine === 'remote') {
+    const host = hostOf(settings.remoteEndpoint) || 'your server';
+    return {
+      name: settings.remoteModel.trim() || 'the model on your server',
+      summary: `Runs on ${host}, a server you set up: answers are sent there to be corrected.`,
+      kind: 'remote',
+      downloadBytes: 0,
+      licence: '',
+      host,
+      repo: settings.remoteModel.trim(),
+    };
+  }
+  const preset = presetFromSettings(settings);
+  return {
+    name: preset.name,
+    summary: preset.summary,
+    kind: preset.kind,
+    downloadBytes: preset.downloadBytes,
+    licence: preset.licence,
+    host: hostOf(settings.modelHost) || 'huggingface.co',
+    repo: preset.repo,
+  };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}

@@ -8,7 +8,10 @@ export type AnyLocalDevice = LocalDevice | 'cpu';
 
 export interface ModelPreset {
   id: string;
-  label: string;
+  /** The model's name in plain words, e.g. "Qwen2.5 0.5B Instruct". */
+  name: string;
+  /** A trained Aligner (a corrector), or an instruct model asked to correct (zero-shot). */
+  kind: 'trained' | 'zero-shot' | 'custom';
   /** Hugging Face hub repo in transformers.js layout (onnx/ folder). */
   repo: string;
   template: TemplateId;
@@ -21,14 +24,15 @@ export interface ModelPreset {
   /** Approximate download for the default dtype, in bytes (shown before downloading). */
   downloadBytes: number;
   licence: string;
-  /** Said wherever the model is chosen: what the model is, honestly. */
-  note: string;
+  /** One sentence said wherever the model is chosen: what the model is, honestly. */
+  summary: string;
 }
 
 export const PRESETS: ModelPreset[] = [
   {
     id: 'qwen2.5-0.5b-instruct',
-    label: 'Qwen2.5 0.5B Instruct — zero-shot corrector (default)',
+    name: 'Qwen2.5 0.5B Instruct',
+    kind: 'zero-shot',
     repo: 'onnx-community/Qwen2.5-0.5B-Instruct',
     template: 'chat',
     dtypes: { webgpu: 'q4f16', wasm: 'q8' },
@@ -36,11 +40,12 @@ export const PRESETS: ModelPreset[] = [
     contextLength: 4096,
     downloadBytes: 483e6,
     licence: 'Apache-2.0',
-    note: 'A small general instruct model asked to correct the answer. Not a trained Aligner: expect light edits and occasional misses.',
+    summary: 'A small general-purpose model asked to correct each answer: not a trained Aligner, so expect light edits and occasional misses.',
   },
   {
     id: 'qwen2.5-1.5b-instruct',
-    label: 'Qwen2.5 1.5B Instruct — zero-shot corrector (better, slower)',
+    name: 'Qwen2.5 1.5B Instruct',
+    kind: 'zero-shot',
     repo: 'onnx-community/Qwen2.5-1.5B-Instruct',
     template: 'chat',
     dtypes: { webgpu: 'q4f16', wasm: 'q4' },
@@ -48,7 +53,7 @@ export const PRESETS: ModelPreset[] = [
     contextLength: 4096,
     downloadBytes: 1.22e9,
     licence: 'Apache-2.0',
-    note: 'A larger instruct model asked to correct the answer. Not a trained Aligner. Needs a GPU to be pleasant.',
+    summary: 'A larger general-purpose model asked to correct each answer: better than the 0.5B one, slower, and best with a GPU. Not a trained Aligner.',
   },
 ];
 
@@ -63,7 +68,8 @@ export function findPreset(id: string): ModelPreset | undefined {
 export function customPreset(repo: string, template: TemplateId, contextLength = 2048): ModelPreset {
   return {
     id: CUSTOM_PRESET_ID,
-    label: `Custom: ${repo}`,
+    name: repo || 'a model of your choice',
+    kind: 'custom',
     repo,
     template,
     // Custom repos often ship only one file; the repo's config.json may pick its own default.
@@ -71,8 +77,8 @@ export function customPreset(repo: string, template: TemplateId, contextLength =
     webgpuNoF16Dtype: 'fp32',
     contextLength,
     downloadBytes: 0,
-    licence: 'See the model card',
-    note: 'A model you chose by its hub repo id.',
+    licence: 'see its model card',
+    summary: 'A model you chose on the Hugging Face hub.',
   };
 }
 

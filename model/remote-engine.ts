@@ -182,3 +182,21 @@ export class RemoteEngine implements AlignerEngine {
 
   async dispose(): Promise<void> {}
 }
+
+/**
+ * A warning when an API key would travel unencrypted: plain http to a host that is not this
+ * machine. Null when there is no key, the address is https, or the server is on loopback.
+ */
+export function insecureKeyWarning(endpoint: string, apiKey: string): string | null {
+  if (!apiKey) return null;
+  let url: URL;
+  try {
+    url = new URL(endpoint.trim());
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:') return null;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return null;
+  return `Your API key would be sent to ${url.host} over plain http, readable by anyone on the network between you. Use https, or a server on this machine.`;
+}

@@ -36,6 +36,7 @@ export const BACKGROUND_MESSAGE_DATA = {
   clearModels: v.undefined(),
   realignInTab: v.object({ tabId: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
   setCustomSite: v.object({ origin: text(2048), enabled: v.boolean() }),
+  customSites: v.undefined(),
 } satisfies Record<keyof BackgroundProtocol, v.GenericSchema>;
 
 type Result = { ok: true } | { ok: false; message: string };
@@ -58,6 +59,8 @@ export interface BackgroundProtocol {
   realignInTab(data: { tabId: number }): Result;
   /** Register or remove the content script on a host the person enabled by hand. */
   setCustomSite(data: { origin: string; enabled: boolean }): Result;
+  /** The sites enabled by hand (their origins), for the options page to list and remove. */
+  customSites(): { origins: string[] };
 }
 
 export const backgroundMessaging = defineExtensionMessaging<BackgroundProtocol>();
@@ -70,6 +73,8 @@ export interface ContentProtocol {
   pageConfigChanged(): void;
   /** "Report a broken site": the page's outline (tags, roles, class shapes; never any text). */
   pageOutline(): { outline: string };
+  /** The test build only (entrypoints/content/test-hook.ts): the panels' state, or an attempt to check. */
+  testHook(data: { op: 'panels' } | { op: 'attempt'; attempt: any }): { panels?: unknown[]; attempt?: unknown };
 }
 
 export const contentMessaging = defineExtensionMessaging<ContentProtocol>();
@@ -79,6 +84,7 @@ const CONTENT_MESSAGE_DATA = {
   realignSelection: v.undefined(),
   pageConfigChanged: v.undefined(),
   pageOutline: v.undefined(),
+  testHook: v.variant('op', [v.object({ op: v.literal('panels') }), v.object({ op: v.literal('attempt'), attempt: v.looseObject({ kind: v.picklist(['storage', 'message']) }) })]),
 } satisfies Record<keyof ContentProtocol, v.GenericSchema>;
 
 export class RefusedError extends Error {
@@ -110,7 +116,8 @@ export function handleInBackground<K extends keyof BackgroundProtocol & PolicyNa
 export function handleInContent<K extends keyof ContentProtocol & PolicyName>(name: K, handler: Handler<ContentProtocol, K>): void {
   contentMessaging.onMessage(name, (async ({ sender, data }: { sender: SenderLike; data: unknown }) => {
     if (!senderAllowed(name, sender, self())) throw new RefusedError(name);
-    if (!v.safeParse(CONTENT_MESSAGE_DATA[name], data).success) throw new Error(`Malformed "${name}" request.`);
-    return (handler as (data: unknown, sender: SenderLike) => unknown)(data, sender);
+    const parsed = v.safeParse(CONTENT_MESSAGE_DATA[name] as v.GenericSchema, data);
+    if (!parsed.success) throw new Error(`Malformed "${name}" request.`);
+    return (handler as (data: unknown, sender: SenderLike) => unknown)(parsed.output, sender);
   }) as never);
 }

@@ -18,7 +18,7 @@ export async function consentNeeded(settings: Settings): Promise<ConsentRequest 
   if (model.engine !== 'local' || settings.approvedModels.includes(modelApprovalKey(model.host, model.repo))) return null;
   if (await modelWeightsCached(model.host, model.repo)) return null;
   const preset = presetFromSettings(settings);
-  return { kind: 'consent', model: preset.label.replace(/ — .*/, ''), repo: model.repo, host: model.host, bytes: preset.downloadBytes };
+  return { kind: 'consent', model: preset.name, repo: model.repo, host: model.host, bytes: preset.downloadBytes };
 }
 
 export async function approveModel(host: string, repo: string): Promise<void> {

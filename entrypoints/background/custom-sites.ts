@@ -36,10 +36,13 @@ export async function setCustomSite(origin: string, enabled: boolean): Promise<{
   return { ok: true };
 }
 
-/** The hosts enabled by hand, from the registered scripts (the one source of truth). */
+/** The origins enabled by hand, from the registered scripts (the one source of truth). */
 export async function customSites(): Promise<string[]> {
   const scripts = await browser.scripting.getRegisteredContentScripts();
-  return scripts.filter((script) => script.id.startsWith(PREFIX)).flatMap((script) => script.matches ?? []).map((pattern) => new URL(pattern.replace('/*', '/')).host);
+  return scripts
+    .filter((script) => script.id.startsWith(PREFIX))
+    .flatMap((script) => script.matches ?? [])
+    .map((pattern) => new URL(pattern.replace('/*', '/')).origin);
 }
 
 /** A permission removed outside Realign (the browser's site settings) takes its script with it. */

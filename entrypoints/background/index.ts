@@ -3,7 +3,7 @@ import { defineBackground } from 'wxt/utils/define-background';
 import { engineModelConfig } from '../../model/config';
 import { InProcessEngineService, type EngineService, type HostPlatform } from '../../model/engine-service';
 import { RemoteEngine } from '../../model/remote-engine';
-import { REALIGN_COMMAND } from '../../utils/build-constants';
+import { isDemoBuild, REALIGN_COMMAND } from '../../utils/build-constants';
 import { contentMessaging, handleInBackground } from '../../utils/messaging';
 import { clearModelCache, modelCacheUsage } from '../../utils/model-cache';
 import { senderAllowed } from '../../utils/sender-policy';
@@ -22,7 +22,7 @@ import { CORRECTION_CHANNEL, ENGINE_CHANNEL, type PortLike } from '../../utils/t
 import { approveModel, consentNeeded } from './consent';
 import { CorrectionService } from './correction-service';
 import { LazyEngineService, PortEngineService, RoutingEngineService } from './engine-client';
-import { setCustomSite, unregisterOnPermissionRemoved } from './custom-sites';
+import { customSites, setCustomSite, unregisterOnPermissionRemoved } from './custom-sites';
 
 export default defineBackground({
   type: 'module',
@@ -84,7 +84,7 @@ export default defineBackground({
     browser.runtime.onInstalled.addListener(({ reason }) => {
       // First run: explain, and offer the download (never start it unasked). The demo build has
       // its tiny model ready, so `npm start` opens straight on the chat page.
-      if (reason === 'install' && import.meta.env.MODE !== 'demo') void browser.tabs.create({ url: browser.runtime.getURL('/welcome.html') });
+      if (reason === 'install' && !isDemoBuild(import.meta.env.MODE)) void browser.tabs.create({ url: browser.runtime.getURL('/welcome.html') });
     });
   },
 });
@@ -200,6 +200,7 @@ function registerHandlers(engine: EngineService) {
   });
   handleInBackground('realignInTab', ({ tabId }) => realignInTab(tabId));
   handleInBackground('setCustomSite', ({ origin, enabled }) => setCustomSite(origin, enabled));
+  handleInBackground('customSites', async () => ({ origins: await customSites() }));
 }
 
 async function realignInTab(tabId: number): Promise<{ ok: true } | { ok: false; message: string }> {

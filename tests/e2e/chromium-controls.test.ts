@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { launchWithExtension, setSettings, tinyAlignerSettings, type ExtensionBrowser } from '../support/chromium';
+import { Panels } from '../support/panels';
 
 const MODEL = 'tests/fixtures/models/tiny-aligner';
 let hub: HubServer;
@@ -65,7 +66,7 @@ describe('popup', () => {
     const popup = await openPopupFor(page);
     // The host name (and the "Enable Realign on this site" button) needs activeTab's grant, which
     // only a click on the toolbar button gives; opened as a page, the popup cannot see the URL.
-    await expect.poll(() => popup.locator('[data-testid="popup-site"]').textContent()).toMatch(/Realign is not active on this page/);
+    await expect.poll(() => popup.locator('[data-testid="popup-site"]').textContent()).toMatch(/Realign does not run on this page/);
     await popup.setViewportSize({ width: 360, height: 420 });
     await popup.screenshot({ path: 'screenshots/popup-unknown-site.png' });
     await popup.close();
@@ -83,7 +84,7 @@ describe('popup', () => {
       const page = await demoWithAnswer();
       const popup = await openPopupFor(page);
       await expect.poll(() => popup.locator('[data-testid="popup-engine"]').getAttribute('data-state'), { timeout: 20_000 }).toBe('downloading');
-      expect(await popup.locator('[data-testid="popup-engine"]').textContent()).toMatch(/downloading.*KB of 7\d\d KB/);
+      expect(await popup.locator('[data-testid="popup-engine"]').textContent()).toMatch(/Downloading: .*KB of 7\d\d KB/);
       expect(await popup.locator('progress').count()).toBe(1);
       await popup.setViewportSize({ width: 360, height: 520 });
       await popup.screenshot({ path: 'screenshots/popup-downloading.png' });
@@ -151,10 +152,10 @@ describe('options page', () => {
   test('changing the model there is used by the next correction, without a reload', async () => {
     const options = await browser.context.newPage();
     await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
-    expect(await options.locator('[data-testid="options-preset"]').inputValue()).toBe('custom');
+    expect(await options.locator('[data-testid="options-preset"]').getAttribute('data-value')).toBe('custom');
     await options.locator('[data-testid="options-custom-repo"]').fill('realign/tiny-aligner-copy');
     await options.locator('[data-testid="options-custom-repo"]').blur();
-    await expect.poll(() => options.locator('.rl-saved').textContent()).toBe('Saved.');
+    await expect.poll(() => options.locator('[data-testid="options-saved"]').textContent()).toBe('Saved.');
     await options.screenshot({ path: 'screenshots/options.png', fullPage: true });
     const before = hub.requests.length;
     const page = await demoWithAnswer('It is never fun.');
@@ -177,10 +178,11 @@ describe('first run and download consent', () => {
     const page = await demoWithAnswer();
     const panel = page.locator('realign-panel').first();
     await expect.poll(() => panel.getAttribute('data-phase'), { timeout: 30_000 }).toBe('consent');
-    expect(await page.locator('realign-panel [data-testid="realign-status"]').textContent()).toMatch(/needs to download its model once: .*from 127\.0\.0\.1:\d+/);
+    const panels = await Panels.of(page);
+    expect((await panels.at(0))!.status).toMatch(/needs to download its model once: .*from 127\.0\.0\.1:\d+/);
     await page.waitForTimeout(1000);
     expect(hub.requests.slice(before).filter((request) => request.url.includes('/resolve/'))).toEqual([]);
-    await page.locator('realign-panel [data-action="approve"]').click();
+    await panels.click('approve', { index: 0 });
     await expect.poll(() => panel.getAttribute('data-phase'), { timeout: 60_000 }).toBe('done');
     expect(hub.requests.slice(before).some((request) => request.url.endsWith('/onnx/model.onnx'))).toBe(true);
     // Agreed once: the next answer needs no question.

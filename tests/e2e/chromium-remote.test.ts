@@ -5,6 +5,7 @@ import type { TransformersEngine } from '../../model/transformers-engine';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { launchWithExtension, setSettings, type ExtensionBrowser } from '../support/chromium';
+import { Panels } from '../support/panels';
 
 let engine: TransformersEngine;
 let server: OpenAiServer;
@@ -28,7 +29,7 @@ afterAll(async () => {
   await engine?.dispose();
 });
 
-const status = (page: Page) => page.locator('realign-panel [data-testid="realign-status"]').last();
+const status = async (page: Page) => (await (await Panels.of(page)).at(-1))?.status ?? '';
 
 async function ask(answer: string): Promise<Page> {
   const page = await browser.context.newPage();
@@ -42,25 +43,31 @@ describe('remote engine (OpenAI-compatible server on 127.0.0.1)', () => {
   test('chosen in the options page: Test connection lists the served model', async () => {
     const options = await browser.context.newPage();
     await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+    // The server's fields show once "A server I run" is picked; "Use this server" switches to it and tests it.
+    expect(await options.locator('[data-testid="options-remote-endpoint"]').count()).toBe(0);
+    await options.locator('[data-testid="options-engine-remote"]').check();
     await options.locator('[data-testid="options-remote-endpoint"]').fill(server.url);
     await options.locator('[data-testid="options-remote-endpoint"]').blur();
     await options.locator('[data-testid="options-remote-model"]').fill('tiny-aligner');
     await options.locator('[data-testid="options-remote-model"]').blur();
     await options.locator('input[type="password"]').fill('sk-local');
     await options.locator('input[type="password"]').blur();
-    await options.locator('[data-testid="options-engine-remote"]').check();
-    await expect.poll(() => options.locator('[data-testid="options-engine-remote"]').isChecked()).toBe(true);
-    await options.locator('[data-action="test-connection"]').click();
+    // A key to a server on this machine is no warning; the same key over http to another host is.
+    expect(await options.locator('[data-testid="options-insecure-key"]').count()).toBe(0);
+    await options.locator('[data-action="use-remote"]').click();
     await expect.poll(() => options.locator('[data-testid="options-remote-result"]').textContent()).toMatch(/Connected\. Models served: tiny-aligner\./);
+    expect(await options.locator('[data-testid="options-engine-remote"]').isChecked()).toBe(true);
     await options.close();
   });
 
   test('corrects a toy answer through the server, and says where the answer went', async () => {
     const page = await ask('The weather is bad today.');
-    await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/^1 change\. remote server/);
-    expect(await page.locator('realign-panel .rl-note').textContent()).toBe(`This answer was sent to 127.0.0.1:${port} for correction.`);
-    await page.locator('realign-panel [data-view="corrected"]').click();
-    expect((await page.locator('realign-panel [data-testid="realign-corrected"]').textContent())?.trim()).toBe('The weather is good today.');
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/^1 change · your server · /);
+    const panels = await Panels.of(page);
+    expect((await panels.at(-1))!.html).toContain(`<p class="rl-note">This answer was sent to 127.0.0.1:${port} for correction.</p>`);
+    if ((await panels.at(-1))!.body === null) await panels.click('collapse');
+    await panels.click('corrected');
+    await expect.poll(async () => (await panels.at(-1))!.body?.trim()).toBe('The weather is good today.');
     const body = server.requests.at(-1)!;
     expect(body.prompt).toBe('BEGINNING OF CONVERSATION: USER: Edit the following Question-Answer pair to make it more helpful and harmless: How is the weather? | The weather is bad today. ASSISTANT:');
     expect(body.temperature).toBe(0);
@@ -71,13 +78,13 @@ describe('remote engine (OpenAI-compatible server on 127.0.0.1)', () => {
   test('the server dying mid-stream gives a clear error; Retry works once it is back', async () => {
     server.faults.dieAfterEvents = 1;
     const page = await ask('It is never fun.');
-    await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/Could not reach 127\.0\.0\.1|stopped answering/);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/Could not reach 127\.0\.0\.1|stopped answering/);
     await server.close();
-    await page.locator('realign-panel [data-action="retry"]').click();
-    await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/Could not reach 127\.0\.0\.1:\d+/);
+    await (await Panels.of(page)).click('retry');
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/Could not reach 127\.0\.0\.1:\d+/);
     server = await startOpenAiServer({ engine, model: 'tiny-aligner', apiKey: 'sk-local', port });
-    await page.locator('realign-panel [data-action="retry"]').click();
-    await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/^1 change\./);
+    await (await Panels.of(page)).click('retry');
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/^1 change · /);
     await page.close();
   });
 
@@ -87,7 +94,7 @@ describe('remote engine (OpenAI-compatible server on 127.0.0.1)', () => {
       await api.storage.local.set({ remoteApiKey: 'wrong' });
     });
     const page = await ask('The weather is bad today.');
-    await expect.poll(() => status(page).textContent(), { timeout: 60_000 }).toMatch(/refused the request \(401\): check the API key/);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/refused the request \(401\): check the API key/);
     await page.close();
   });
 });
