@@ -7,7 +7,7 @@
 import { defineExtensionMessaging } from '@webext-core/messaging';
 import * as v from 'valibot';
 import { browser } from 'wxt/browser';
-import { ModeSchema, PanelViewSchema, type AdapterHealthReport, type PageConfig, type PanelView } from './messages';
+import { AdapterHealthReportSchema, ModeSchema, PanelViewSchema, type AdapterHealthReport, type PageConfig, type PanelView } from './messages';
 import { senderAllowed, type PolicyName, type SenderLike } from './sender-policy';
 
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
@@ -28,6 +28,7 @@ export type SettingsChange = v.InferOutput<typeof SettingsChangeSchema>;
 export const BACKGROUND_MESSAGE_DATA = {
   pageConfig: v.object({ site: text(300) }),
   setSiteView: v.object({ site: text(300), view: PanelViewSchema }),
+  pageHealth: v.object({ health: AdapterHealthReportSchema.entries.health }),
   saveSettings: SettingsChangeSchema,
   loadModel: v.undefined(),
   freeModel: v.undefined(),
@@ -46,6 +47,8 @@ export interface BackgroundProtocol {
   pageConfig(data: { site: string }): PageConfig;
   /** The panel's view was switched: remember it for the site (its own key, no settings rewrite). */
   setSiteView(data: { site: string; view: PanelView }): void;
+  /** How well the site's adapter fits its page changed (the toolbar badge shows a changed layout). */
+  pageHealth(data: { health: AdapterHealthReport['health'] }): void;
   saveSettings(data: SettingsChange): Result;
   /** Download and load the chosen model now (pressing it is the agreement to download). */
   loadModel(): Result;

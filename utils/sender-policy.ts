@@ -43,6 +43,7 @@ export const SENDER_POLICY = {
   // Content script → background.
   pageConfig: ['content'],
   setSiteView: ['content'],
+  pageHealth: ['content'],
   // Extension pages (popup, options, welcome) → background.
   saveSettings: ['extension-page'],
   loadModel: ['extension-page'],

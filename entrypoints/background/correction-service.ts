@@ -24,6 +24,8 @@ export interface CorrectionServiceOptions {
   approve?: (consent: ConsentRequest) => Promise<void>;
   /** Called when the number of running or waiting corrections changes. */
   onPending?: (pending: { running: number; waiting: number }) => void;
+  /** A tab's correction starts or stops running (the toolbar badge). */
+  onRunning?: (tabId: number, running: boolean) => void;
 }
 
 /**
@@ -129,9 +131,14 @@ export class CorrectionService {
       return;
     }
     const job: EngineJob = { question: request.request.question, answer: request.request.answer, ...settings };
-    for await (const update of this.options.engine.correct(job, request.controller.signal)) {
-      if (update.kind === 'done' || update.kind === 'error') this.finish(request, update);
-      else request.task.emit(update);
+    this.options.onRunning?.(request.tabId, true);
+    try {
+      for await (const update of this.options.engine.correct(job, request.controller.signal)) {
+        if (update.kind === 'done' || update.kind === 'error') this.finish(request, update);
+        else request.task.emit(update);
+      }
+    } finally {
+      this.options.onRunning?.(request.tabId, false);
     }
   }
 

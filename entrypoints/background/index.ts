@@ -22,6 +22,7 @@ import { CORRECTION_CHANNEL, ENGINE_CHANNEL, type PortLike } from '../../utils/t
 import { approveModel, consentNeeded } from './consent';
 import { CorrectionService } from './correction-service';
 import { LazyEngineService, PortEngineService, RoutingEngineService } from './engine-client';
+import { TabBadges } from './badges';
 import { customSites, setCustomSite, unregisterOnPermissionRemoved } from './custom-sites';
 
 export default defineBackground({
@@ -46,7 +47,9 @@ export default defineBackground({
       consentNeeded: async () => consentNeeded(await stored.settings()),
       approve: (consent) => approveModel(consent.host, consent.repo),
       onPending: () => publishStatus(),
+      onRunning: (tabId, running) => badges.setRunning(tabId, running),
     });
+    const badges = new TabBadges();
 
     // The popup and welcome page watch this item instead of asking over and over.
     const publishStatus = () => void engineStatusItem.setValue({ status: engine.status(), pending: service.pending });
@@ -62,7 +65,10 @@ export default defineBackground({
     browser.tabs.onActivated.addListener(() => void refreshVisible());
     browser.windows?.onFocusChanged.addListener(() => void refreshVisible());
     void refreshVisible();
-    browser.tabs.onRemoved.addListener((tabId) => service.cancelTab(tabId));
+    browser.tabs.onRemoved.addListener((tabId) => {
+      service.cancelTab(tabId);
+      badges.forget(tabId);
+    });
 
     browser.runtime.onConnect.addListener((port) => {
       if (port.name === CORRECTION_CHANNEL.name && senderAllowed('port:correct', port.sender, self)) {
@@ -79,6 +85,9 @@ export default defineBackground({
       void tellContentScripts();
     });
     registerHandlers(engine);
+    handleInBackground('pageHealth', ({ health }, sender) => {
+      if (sender.tab?.id !== undefined) badges.setHealth(sender.tab.id, health);
+    });
     registerCommands();
     unregisterOnPermissionRemoved();
     browser.runtime.onInstalled.addListener(({ reason }) => {

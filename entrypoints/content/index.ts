@@ -57,7 +57,9 @@ export default defineContentScript({
         // One task per panel: many answers finishing together never make one long task.
         onFinished: (exchange) => void setTimeout(() => showPanel(exchange, config.mode === 'auto'), 0),
         onHealth: (report) => {
-          health = report.status;
+          // On a site enabled by hand, reading by structure is the normal way, not a changed layout.
+          health = adapter || report.status === 'no-conversation' ? report.status : 'generic';
+          if (adapter) void backgroundMessaging.sendMessage('pageHealth', { health }).catch(() => undefined);
         },
         // On demand, every answer already on the page gets its Realign button too.
         reportExisting: config.mode === 'on-demand',

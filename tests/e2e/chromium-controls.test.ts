@@ -86,9 +86,17 @@ describe('popup', () => {
       await expect.poll(() => popup.locator('[data-testid="popup-engine"]').getAttribute('data-state'), { timeout: 20_000 }).toBe('downloading');
       expect(await popup.locator('[data-testid="popup-engine"]').textContent()).toMatch(/Downloading: .*KB of 7\d\d KB/);
       expect(await popup.locator('progress').count()).toBe(1);
+      // The toolbar icon says a correction is running in that tab (and only there).
+      const tabId = await tabIdOf(page);
+      const badge = (id: number) =>
+        browser.worker.evaluate((tab) => (globalThis as unknown as { chrome: { action: { getBadgeText(d: object): Promise<string> } } }).chrome.action.getBadgeText({ tabId: tab }), id);
+      expect(await badge(tabId)).toBe('…');
+      expect(await badge(await tabIdOf(popup))).toBe('');
       await popup.setViewportSize({ width: 360, height: 520 });
       await popup.screenshot({ path: 'screenshots/popup-downloading.png' });
       await popup.close();
+      await expect.poll(() => page.locator('realign-panel').first().getAttribute('data-phase'), { timeout: 60_000 }).toBe('done');
+      await expect.poll(() => badge(tabId)).toBe('');
       await page.close();
     } finally {
       hub.faults.bytesPerSecond = null;
