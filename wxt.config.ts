@@ -1,7 +1,7 @@
 import { defineConfig } from 'wxt';
 import { resolve } from 'node:path';
 import { SITE_MATCHES } from './sites/index';
-import { DEMO_MATCHES, isDemoBuild, ORT_WASM_FILES, REALIGN_COMMAND, REALIGN_SHORTCUT } from './utils/build-constants';
+import { DEMO_MATCHES, isDemoBuild, ORT_WASM_FILES, REALIGN_COMMAND, REALIGN_SHORTCUT, SOURCE_FILES, SOURCE_FOLDERS } from './utils/build-constants';
 
 const CHAT_SITE_MATCHES = SITE_MATCHES.filter((pattern) => !DEMO_MATCHES.includes(pattern));
 
@@ -15,9 +15,13 @@ export default defineConfig({
   manifest: ({ browser, mode }) => {
     const sites = isDemoBuild(mode) ? [...CHAT_SITE_MATCHES, ...DEMO_MATCHES] : CHAT_SITE_MATCHES;
     return {
-      name: 'Realign',
-      description:
-        'Corrects chatbot answers in place with an Aligner model that runs in your browser. Your chats stay on your device.',
+      // Store listing strings per language: public/_locales/<lang>/messages.json.
+      name: '__MSG_extName__',
+      description: '__MSG_extDescription__',
+      default_locale: 'en',
+      // Offscreen documents' runtime.getContexts() needs Chrome 116 (Firefox: strict_min_version below).
+      ...(browser === 'firefox' ? {} : { minimum_chrome_version: '116' }),
+      action: { default_title: '__MSG_actionTitle__' },
       permissions: [
         'storage',
         'contextMenus',
@@ -39,7 +43,7 @@ export default defineConfig({
         // Alt+Shift+K is assigned in Chromium and Firefox alike (tests assert it in both).
         [REALIGN_COMMAND]: {
           suggested_key: { default: REALIGN_SHORTCUT },
-          description: 'Realign the selected answer (or the last answer on the page)',
+          description: '__MSG_commandRealign__',
         },
       },
       ...(browser === 'firefox'
@@ -54,6 +58,12 @@ export default defineConfig({
           }
         : {}),
     };
+  },
+  // The sources zip (Firefox review) holds exactly what rebuilding needs: the code, the config
+  // the build reads, the lock file and the instructions; no tests, scripts or local output.
+  zip: {
+    excludeSources: ['**'],
+    includeSources: [...SOURCE_FOLDERS.map((folder) => `${folder}/**`), ...SOURCE_FILES],
   },
   vite: () => ({
     esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },

@@ -18,3 +18,7 @@ export const REALIGN_SHORTCUT = 'Alt+Shift+K';
 export function isDemoBuild(mode: string | undefined): boolean {
   return mode === 'demo' || mode === 'test';
 }
+
+/** What the Firefox sources zip holds: the folders and files `npm ci && npx wxt build -b firefox` reads. */
+export const SOURCE_FOLDERS = ['assets', 'components', 'entrypoints', 'model', 'public', 'sites', 'utils'];
+export const SOURCE_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'wxt.config.ts', 'README.md', 'PRIVACY.md'];

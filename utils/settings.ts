@@ -43,7 +43,8 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = {
   enabled: true,
-  defaultMode: 'on-demand',
+  // Automatic: once the model is downloaded (with the person's agreement), every finished answer is corrected.
+  defaultMode: 'auto',
   presetId: 'qwen2.5-0.5b-instruct',
   dtype: 'auto',
   customRepo: '',

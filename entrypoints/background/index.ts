@@ -231,7 +231,7 @@ function registerCommands() {
   });
   const createMenu = () => {
     browser.contextMenus.removeAll(() => {
-      browser.contextMenus.create({ id: REALIGN_COMMAND, title: 'Realign this answer', contexts: ['selection'] });
+      browser.contextMenus.create({ id: REALIGN_COMMAND, title: browser.i18n.getMessage('menuRealign') || 'Realign this answer', contexts: ['selection'] });
     });
   };
   browser.runtime.onInstalled.addListener(createMenu);

@@ -265,4 +265,22 @@ describe('correction panel', () => {
     }
     await page.close();
   });
+
+  test.each(['light', 'dark'] as const)('store screenshot at 1280 × 800, %s', async (scheme) => {
+    const page = await openPage(browser, demoUrl, { colorScheme: scheme });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await streamAnswer(page, 'What do you think?', 'The plan is bad today. My dog never sleeps.');
+    const panels = await Panels.of(page);
+    await panels.waitForDone();
+    if ((await panels.at(-1))!.body === null) await panels.click('collapse');
+    await panels.click('changes');
+    await page.locator('[data-role="assistant"]').last().evaluate((element) => element.scrollIntoView({ block: 'center' }));
+    await page.mouse.move(0, 0);
+    const path = `screenshots/store-${scheme}.png`;
+    await page.screenshot({ path });
+    // PNG width and height: what the stores ask for.
+    const png = readFileSync(path);
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1280, 800]);
+    await page.close();
+  });
 });

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { SITE_MATCHES } from '../../sites/index';
-import { DEMO_MATCHES } from '../../utils/build-constants';
+import { DEMO_MATCHES, SOURCE_FILES, SOURCE_FOLDERS } from '../../utils/build-constants';
+import { execFileSync } from 'node:child_process';
 
 // Audits the PRODUCTION packages (`npx wxt build && npx wxt build -b firefox`), the ones that
 // go to the stores: what they ask for, what they may load, and what code they carry.
@@ -148,5 +149,58 @@ describe('the test hook ships only in the test build', () => {
 
   test('the test build does carry it (so the check above can fail)', () => {
     expect(contentScript(resolve('.output/chrome-mv3-test'))).toMatch(hookMarkers);
+  });
+});
+
+describe('store readiness', () => {
+  const locales = resolve('.output/chrome-mv3/_locales');
+  const english = JSON.parse(readFileSync(join(locales, 'en/messages.json'), 'utf8')) as Record<string, { message: string }>;
+
+  test('the manifest is localised: English by default and at least one more language, each with every string', () => {
+    const manifest = readManifest(resolve('.output/chrome-mv3'));
+    expect((manifest as { default_locale?: string }).default_locale).toBe('en');
+    const languages = readdirSync(locales);
+    expect(languages).toContain('en');
+    expect(languages.length).toBeGreaterThanOrEqual(2);
+    for (const language of languages) {
+      const messages = JSON.parse(readFileSync(join(locales, language, 'messages.json'), 'utf8')) as Record<string, { message: string }>;
+      expect(Object.keys(messages).sort(), language).toEqual(Object.keys(english).sort());
+      // The Chrome Web Store takes at most 132 characters of description.
+      expect(messages.extDescription!.message.length, language).toBeLessThanOrEqual(132);
+    }
+    // Every __MSG_…__ the manifest names exists.
+    const used = [...JSON.stringify(manifest).matchAll(/__MSG_(\w+)__/g)].map((match) => match[1]!);
+    expect(used.length).toBeGreaterThan(0);
+    for (const key of used) expect(english[key], key).toBeDefined();
+  });
+
+  test('icons at 16, 32, 48 and 128 px', () => {
+    const manifest = readManifest(resolve('.output/chrome-mv3')) as { icons?: Record<string, string> };
+    expect(Object.keys(manifest.icons ?? {}).sort()).toEqual(['128', '16', '32', '48']);
+    for (const [size, file] of Object.entries(manifest.icons!)) {
+      const png = readFileSync(join(resolve('.output/chrome-mv3'), file));
+      // PNG width and height, big-endian at bytes 16 and 20.
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([Number(size), Number(size)]);
+    }
+  });
+
+  test('Chrome needs 116 or later (offscreen getContexts); Firefox 128 or later', () => {
+    expect((readManifest(resolve('.output/chrome-mv3')) as { minimum_chrome_version?: string }).minimum_chrome_version).toBe('116');
+    expect(readManifest(resolve('.output/firefox-mv3')).browser_specific_settings?.gecko).toMatchObject({ strict_min_version: '128.0' });
+  });
+});
+
+describe('the sources zip (Firefox review)', () => {
+  test('holds exactly what rebuilding needs: every tracked file of the code folders, the build config and the lock file', async () => {
+    const { default: JSZip } = await import('jszip');
+    const zips = readdirSync(resolve('.output')).filter((name) => name.endsWith('-sources.zip'));
+    expect(zips).toHaveLength(1);
+    const zip = await JSZip.loadAsync(readFileSync(resolve('.output', zips[0]!)));
+    const inZip = Object.values(zip.files).filter((entry) => !entry.dir).map((entry) => entry.name).sort();
+    const tracked = execFileSync('git', ['ls-files'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const expected = tracked.filter((file) => SOURCE_FOLDERS.some((folder) => file.startsWith(`${folder}/`)) || SOURCE_FILES.includes(file)).sort();
+    expect(inZip).toEqual(expected);
+    for (const file of ['wxt.config.ts', 'package-lock.json', 'entrypoints/background/index.ts']) expect(inZip).toContain(file);
+    expect(inZip.filter((file) => /^(tests|scripts|screenshots|test-results|node_modules|\.output)\//.test(file) || file.startsWith('bench-results'))).toEqual([]);
   });
 });
