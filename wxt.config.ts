@@ -10,7 +10,7 @@ const CHAT_SITE_MATCHES = SITE_MATCHES.filter((pattern) => !DEMO_MATCHES.include
 // host permissions for the chat sites only.
 export default defineConfig({
   manifestVersion: 3,
-  // `.output/chrome-mv3` (production), `.output/chrome-mv3-demo` (npm start), `.output/chrome-mv3-test`, …
+  // `.output/chrome-mv3` (production), `.output/chrome-mv3-demo` (npm start), `.output/chrome-mv3-e2e`, …
   outDirTemplate: '{{browser}}-mv{{manifestVersion}}{{modeSuffix}}',
   manifest: ({ browser, mode }) => {
     const sites = isDemoBuild(mode) ? [...CHAT_SITE_MATCHES, ...DEMO_MATCHES] : CHAT_SITE_MATCHES;

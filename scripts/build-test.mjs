@@ -5,8 +5,8 @@
 import { execFileSync } from 'node:child_process';
 
 const builds = [
-  ['build', '--mode', 'test'],
-  ['build', '-b', 'firefox', '--mode', 'test'],
+  ['build', '--mode', 'e2e'],
+  ['build', '-b', 'firefox', '--mode', 'e2e'],
   ['build', '--mode', 'demo'],
   ['build'],
   // Builds the production Firefox package and zips it with its sources (the audit checks the zip).

@@ -16,7 +16,7 @@ export const REALIGN_SHORTCUT = 'Alt+Shift+K';
  * hook in the content script) run on the local demo page with the tiny Aligner.
  */
 export function isDemoBuild(mode: string | undefined): boolean {
-  return mode === 'demo' || mode === 'test';
+  return mode === 'demo' || mode === 'e2e';
 }
 
 /** What the Firefox sources zip holds: the folders and files `npm ci && npx wxt build -b firefox` reads. */

@@ -24,7 +24,7 @@ const PROMPT_MARKERS = [
  * grade or describe "the answer".
  */
 const COMMENTARY_OPENINGS =
-  /^(?:(?:the|this|your|that)\s+(?:original\s+|given\s+|provided\s+|above\s+)?(?:answer|response)\s+(?:is|was|seems|looks|appears|does|already|correctly|accurately|contains|could|should|needs)|(?:no|none)\s+(?:changes?|corrections?|edits?)\s+(?:are\s+|is\s+|were\s+)?(?:needed|necessary|required)|i\s+(?:would|have|made|changed|corrected|edited|can't|cannot|will)\b|(?:here\s+is|here's)\s+(?:the|a|my)\s+(?:corrected|revised|edited|improved)|(?:corrected|revised|edited|improved)\s+(?:answer|response|version)\s*:)/i;
+  /^(?:(?:the|this|your|that)\s+(?:original\s+|given\s+|provided\s+|above\s+)?(?:answer|response)\s+(?:is|was|seems|looks|appears|does|already|correctly|accurately|contains|could|should|needs)|(?:no|none)\s+(?:changes?|corrections?|edits?)\s+(?:are\s+|is\s+|were\s+)?(?:needed|necessary|required)|i\s+(?:would|have|made|changed|corrected|edited)\b|(?:here\s+is|here's)\s+(?:the|a|my)\s+(?:corrected|revised|edited|improved)|(?:corrected|revised|edited|improved)\s+(?:answer|response|version)\s*:)/i;
 
 const words = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 

@@ -101,7 +101,7 @@ export default defineContentScript({
       return { ok: true };
     });
 
-    if (import.meta.env.MODE === 'test') {
+    if (import.meta.env.MODE === 'e2e') {
       const { installTestHook } = await import('./test-hook');
       installTestHook(() => [...panels.values()].map((entry) => entry.panel));
     }

@@ -1,5 +1,5 @@
 /**
- * The test build's window into the panels (`wxt build --mode test` only; the demo and production
+ * The test build's window into the panels (`wxt build --mode e2e` only; the demo and production
  * builds leave this module out). The panels' shadow roots are closed, so tests read them here:
  * as `__realignTest` in the content script's isolated world (Chromium tests reach it over the
  * DevTools protocol), or by the `testHook` message from an extension page (Firefox). A page's own

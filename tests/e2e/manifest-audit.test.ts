@@ -148,7 +148,7 @@ describe('the test hook ships only in the test build', () => {
   });
 
   test('the test build does carry it (so the check above can fail)', () => {
-    expect(contentScript(resolve('.output/chrome-mv3-test'))).toMatch(hookMarkers);
+    expect(contentScript(resolve('.output/chrome-mv3-e2e'))).toMatch(hookMarkers);
   });
 });
 

@@ -6,8 +6,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** What `npm start` loads: the demo build (no test hook). */
 export const CHROME_DEMO_BUILD = resolve('.output/chrome-mv3-demo');
 /** What the e2e tests load: the demo build plus the content script's test hook. */
-export const CHROME_TEST_BUILD = resolve('.output/chrome-mv3-test');
-export const FIREFOX_TEST_BUILD = resolve('.output/firefox-mv3-test');
+export const CHROME_TEST_BUILD = resolve('.output/chrome-mv3-e2e');
+export const FIREFOX_TEST_BUILD = resolve('.output/firefox-mv3-e2e');
 export const CHROME_BUILD = resolve('.output/chrome-mv3');
 
 export interface ExtensionBrowser {

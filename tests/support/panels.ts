@@ -21,7 +21,7 @@ export class Panels {
     // The hook is installed once the content script has started.
     const deadline = Date.now() + 15_000;
     while (!(await world.evaluate<boolean>('typeof globalThis.__realignTest === "object"'))) {
-      if (Date.now() > deadline) throw new Error('No test hook in the content script: is this the test build (`wxt build --mode test`)?');
+      if (Date.now() > deadline) throw new Error('No test hook in the content script: is this the test build (`wxt build --mode e2e`)?');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     return new Panels(page, world);

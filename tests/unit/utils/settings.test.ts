@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { DEFAULT_SETTINGS, loadSettings, migrateSettingsV1toV2, remoteApiKeyItem, watchedSettings, normaliseSettings, settingsItem, settingsNoticeItem, siteEnabled, siteMode, updateSettings } from '../../../utils/settings';
+import { applySettingsChange, DEFAULT_SETTINGS, loadSettings, migrateSettingsV1toV2, pageConfigFor, remoteApiKeyItem, watchedSettings, normaliseSettings, settingsItem, settingsNoticeItem, siteEnabled, siteMode, siteViewsItem, updateSettings } from '../../../utils/settings';
 
 beforeEach(() => fakeBrowser.reset());
 
@@ -83,5 +83,43 @@ describe('settings', () => {
     expect((await stored.settings()).maxNewTokens).toBe(77);
     await remoteApiKeyItem.setValue('sk-1');
     expect(await stored.apiKey()).toBe('sk-1');
+  });
+});
+
+describe('settings writes never lose a change', () => {
+  test('twenty changes made at once (the options page, a popup, consent) all land', async () => {
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        updateSettings((current) => {
+          current.sites[`site${i}`] = { enabled: i % 2 === 0 };
+        }),
+      ),
+    );
+    const settings = await loadSettings();
+    expect(Object.keys(settings.sites).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `site${i}`).sort());
+  });
+
+  test('a page switching panel views cannot undo a settings change: views live under their own key', async () => {
+    await updateSettings((current) => void (current.engine = 'remote'));
+    // Interleaved: view switches (the content script's setSiteView) and a switch back to local.
+    await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => siteViewsItem.setValue({ demo: i % 2 ? 'changes' : 'corrected' })),
+      updateSettings((current) => applySettingsChange(current, { fields: { engine: 'local' } })),
+      ...Array.from({ length: 10 }, () => siteViewsItem.setValue({ demo: 'changes' })),
+    ]);
+    expect((await loadSettings()).engine).toBe('local');
+    expect(pageConfigFor(await loadSettings(), await siteViewsItem.getValue(), 'demo').view).toBe('changes');
+  });
+
+  test('a page request changes only what it names; unknown fields and approvals are not touched by fields', () => {
+    const before = { ...DEFAULT_SETTINGS, approvedModels: ['h|a/b'] };
+    const after = applySettingsChange(before, { fields: { maxNewTokens: 64, approvedModels: 'x', evil: true } as never, site: { id: 'chatgpt', mode: 'on-demand' } });
+    expect(after.maxNewTokens).toBe(64);
+    expect(after.approvedModels).toEqual(['h|a/b']);
+    expect('evil' in after).toBe(false);
+    expect(after.sites.chatgpt).toEqual({ mode: 'on-demand' });
+    expect(applySettingsChange(after, { site: { id: 'chatgpt', mode: null } }).sites.chatgpt).toEqual({});
+    expect(applySettingsChange(after, { approve: ['h2|c/d'] }).approvedModels).toEqual(['h|a/b', 'h2|c/d']);
+    expect(applySettingsChange(after, { clearApprovals: true }).approvedModels).toEqual([]);
   });
 });
