@@ -9,6 +9,7 @@ import type { Mode } from '../utils/messages';
 import { remoteApiKeyItem, type Settings } from '../utils/settings';
 import { formatBytes } from './Panel';
 import { saveSettings, useSettings, useShortcut } from './hooks';
+import { messageOf } from '../utils/errors';
 
 export interface OptionsViewProps {
   presets: ModelPreset[];
@@ -71,7 +72,7 @@ export function OptionsView(props: OptionsViewProps) {
   const set = <K extends keyof Settings>(key: K, value: Settings[K] & (string | number | boolean)) =>
     void saveSettings({ fields: { [key]: value } }).then(
       () => saved(key),
-      (failure: unknown) => setError(`Not saved: ${failure instanceof Error ? failure.message : String(failure)}`),
+      (failure: unknown) => setError(`Not saved: ${messageOf(failure)}`),
     );
   const number = (event: Event) => Number((event.target as HTMLInputElement).value);
   const text = (event: Event) => (event.target as HTMLInputElement).value;

@@ -45,11 +45,7 @@ export function buildPrompt(template: TemplateId, question: string, answer: stri
 /** Streamed text reaches the panel at most this often (the last text of each part always does). */
 export const TEXT_UPDATE_INTERVAL_MS = 16;
 
-/** An error's message, for people: Error objects say it, anything else as text. */
-export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
+export { messageOf } from '../utils/errors';
 
 export class AbortError extends Error {
   constructor() {

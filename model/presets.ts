@@ -1,7 +1,6 @@
 import type { TemplateId } from './templates';
 
 export type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
-export type DtypeChoice = 'auto' | Dtype;
 export type LocalDevice = 'webgpu' | 'wasm';
 /** Node adds onnxruntime-node's CPU provider (the `align` CLI). */
 export type AnyLocalDevice = LocalDevice | 'cpu';

@@ -172,7 +172,6 @@ export function exchangeFor(adapter: SiteAdapter, root: ParentNode, located: Loc
     answer: answerTextOf(adapter, root, item.answer),
     answerElement: item.answer,
     streaming: item.streaming,
-    turnElement: item.turn,
     ...(user !== undefined ? { questionElement: user } : {}),
   };
 }

@@ -714,7 +714,6 @@ export function shapeExchange(located: ShapeLocated, item: LocatedAnswer): Excha
     answer: shapeAnswerText(item.answer),
     answerElement: item.answer,
     streaming: item.streaming,
-    turnElement: item.turn,
     ...(user !== undefined ? { questionElement: user } : {}),
   };
 }

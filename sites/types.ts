@@ -10,8 +10,6 @@ export interface Exchange {
   answerElement: Element;
   /** True while the site is still streaming this answer. */
   streaming: boolean;
-  /** The whole assistant turn (answer plus the site's chrome), when the site has one. */
-  turnElement?: Element;
   /** The user turn the question was read from, when one was found. */
   questionElement?: Element;
 }

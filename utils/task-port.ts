@@ -9,6 +9,7 @@
  *   client → server  { t: 'start', id, request } | { t: 'signal', id, signal } | { t: 'cancel', id }
  *   server → client  { t: 'event', id, seq, event }   (seq counts from 0 per task: no gaps)
  */
+import { messageOf } from './errors';
 import * as v from 'valibot';
 import {
   CorrectionRequestSchema,
@@ -230,7 +231,7 @@ export function serveTasks<C extends AnyChannel>(
         () => {
           if (!ended && !context.signal.aborted) emit({ kind: 'error', message: 'The task ended without a result.' } as EventOf<C>);
         },
-        (error: unknown) => emit({ kind: 'error', message: error instanceof Error ? error.message : String(error) } as EventOf<C>),
+        (error: unknown) => emit({ kind: 'error', message: messageOf(error) } as EventOf<C>),
       )
       .finally(() => {
         if (!ended) tasks.delete(message.id);

@@ -2,6 +2,7 @@ import type { EngineService } from '../../model/engine-service';
 import { MAX_ANSWER_CHARS, type ConsentRequest, type CorrectionRequest, type CorrectionUpdate, type EngineJob } from '../../utils/messages';
 import { CORRECTION_CHANNEL, serveTasks, type PortLike, type TaskContext } from '../../utils/task-port';
 import { CorrectionQueue } from './queue';
+import { messageOf } from '../../utils/errors';
 
 interface Request {
   id: string;
@@ -127,7 +128,7 @@ export class CorrectionService {
     try {
       settings = await this.options.jobSettings();
     } catch (error) {
-      this.finish(request, { kind: 'error', message: error instanceof Error ? error.message : String(error) });
+      this.finish(request, { kind: 'error', message: messageOf(error) });
       return;
     }
     const job: EngineJob = { question: request.request.question, answer: request.request.answer, ...settings };

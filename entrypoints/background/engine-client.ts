@@ -2,6 +2,7 @@ import type { EngineService, LoadEvent } from '../../model/engine-service';
 import { eventStream } from '../../model/engine-service';
 import type { CorrectionUpdate, EngineJob, EngineRequest, EngineStatus, LocalModelConfig } from '../../utils/messages';
 import { ENGINE_CHANNEL, TaskClient, type PortLike } from '../../utils/task-port';
+import { messageOf } from '../../utils/errors';
 
 /**
  * Chrome: the engine service runs in the offscreen document, which connects a port to the
@@ -47,7 +48,7 @@ export class PortEngineService implements EngineService {
       try {
         if (!this.connected) await this.ensurePort();
       } catch (error) {
-        emit({ kind: 'error', message: `Could not start the engine: ${error instanceof Error ? error.message : String(error)}` } as T);
+        emit({ kind: 'error', message: `Could not start the engine: ${messageOf(error)}` } as T);
         return;
       }
       const client = this.client!;

@@ -24,6 +24,7 @@ import { CorrectionService } from './correction-service';
 import { LazyEngineService, PortEngineService, RoutingEngineService } from './engine-client';
 import { TabBadges } from './badges';
 import { customSites, setCustomSite, unregisterOnPermissionRemoved } from './custom-sites';
+import { messageOf } from '../../utils/errors';
 
 export default defineBackground({
   type: 'module',
@@ -183,7 +184,7 @@ function registerHandlers(engine: EngineService) {
     try {
       model = engineModelConfig(settings, await remoteApiKeyItem.getValue());
     } catch (error) {
-      return { ok: false as const, message: error instanceof Error ? error.message : String(error) };
+      return { ok: false as const, message: messageOf(error) };
     }
     if (model.engine !== 'local') return { ok: false as const, message: 'The remote engine has no model to download.' };
     // Pressing Download (a click in an extension page) is the agreement to download.
@@ -199,7 +200,7 @@ function registerHandlers(engine: EngineService) {
       const remote = new RemoteEngine({ endpoint, model: '', apiKey, timeoutMs: 10_000 });
       return { ok: true as const, models: await remote.listModels() };
     } catch (error) {
-      return { ok: false as const, message: error instanceof Error ? error.message : String(error) };
+      return { ok: false as const, message: messageOf(error) };
     }
   });
   handleInBackground('modelStorage', () => modelCacheUsage());

@@ -9,6 +9,7 @@
 import { browser } from 'wxt/browser';
 import type { MountedPanel } from '../../components/mount';
 import { backgroundMessaging, handleInContent, type BackgroundProtocol } from '../../utils/messaging';
+import { messageOf } from '../../utils/errors';
 
 export interface Rect {
   x: number;
@@ -102,7 +103,7 @@ async function attempt(what: Attempt): Promise<{ ok: boolean; value?: unknown; e
     const send = backgroundMessaging.sendMessage as (name: string, data: unknown) => Promise<unknown>;
     return { ok: true, value: await send(what.name, what.data) };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, error: messageOf(error) };
   }
 }
 

@@ -33,9 +33,7 @@ export function networkReason(error: unknown): string | null {
   return cause?.message ?? error.message;
 }
 
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { messageOf } from '../../utils/errors';
 
 /** A hub download that never reached the host: which host, why, and what --host does. */
 export function downloadFailure(model: string, host: string, hostGiven: boolean, reason: string): string {

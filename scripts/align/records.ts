@@ -1,6 +1,7 @@
 // Batch files: what AlpacaEval writes (a JSON array, model_outputs.json) and JSON Lines. The
 // output keeps the input's format and every field of every record.
 import { readFileSync } from 'node:fs';
+import { messageOf } from '../../utils/errors';
 import { extname } from 'node:path';
 
 export type RecordFormat = 'json-array' | 'jsonl';
@@ -185,9 +186,6 @@ function kindOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** " at line L, column C (reason)" from V8's "… in JSON at position N". */
 function whereInJson(text: string, error: unknown): string {

@@ -74,7 +74,12 @@ export default async function run(): Promise<Result[]> {
     const page = await browser.newPage();
     // tsx compiles the evaluated callbacks with esbuild's keepNames, which calls a `__name` helper.
     await page.addInitScript({ content: 'window.__name = (f) => f;' });
-    await page.route(`${ORIGIN}/**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: demo }));
+    const script = readFileSync(resolve(ROOT, 'tests/fixtures/sites/demo-chat.js'), 'utf8');
+    await page.route(`${ORIGIN}/**`, (route) =>
+      route.request().url().endsWith('.js')
+        ? route.fulfill({ status: 200, contentType: 'text/javascript', body: script })
+        : route.fulfill({ status: 200, contentType: 'text/html', body: demo }),
+    );
     await page.goto(`${ORIGIN}/demo.html`);
 
     // A 100-exchange conversation already on the page (finished answers with lists and code).

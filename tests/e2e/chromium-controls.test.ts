@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { launchWithExtension, setSettings, tinyAlignerSettings, type ExtensionBrowser } from '../support/chromium';
 import { Panels } from '../support/panels';
+import { askDemo, openPage } from '../support/demo-page';
 
 const MODEL = 'tests/fixtures/models/tiny-aligner';
 let hub: HubServer;
@@ -37,10 +38,8 @@ async function openPopupFor(page: Page): Promise<Page> {
 }
 
 async function demoWithAnswer(answer = 'The weather is bad today.'): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.goto(`${hub.url}/pages/demo.html`);
-  await page.waitForSelector('html[data-realign-active]');
-  await page.evaluate((a) => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('How is the weather?', a, { chunkMs: 15 }), answer);
+  const page = await openPage(browser, `${hub.url}/pages/demo.html`);
+  await askDemo(page, 'How is the weather?', answer);
   await page.locator('realign-panel').first().waitFor({ timeout: 30_000 });
   return page;
 }
@@ -109,7 +108,7 @@ describe('popup', () => {
     await popup.locator('[data-testid="popup-site-enabled"]').uncheck();
     await expect.poll(() => page.locator('realign-panel').count()).toBe(0);
     const before = hub.requests.length;
-    await page.evaluate(() => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('Is it fun?', 'It is never fun.', { chunkMs: 15 }));
+    await askDemo(page, 'Is it fun?', 'It is never fun.');
     await page.waitForTimeout(2500);
     expect(await page.locator('realign-panel').count()).toBe(0);
     expect(hub.requests.slice(before)).toEqual([]);
@@ -120,9 +119,7 @@ describe('popup', () => {
 
   test('"Realign selected answer" runs the keyboard shortcut\'s path on the selected answer', async () => {
     await setSettings(browser.worker, { defaultMode: 'on-demand' });
-    const page = await browser.context.newPage();
-    await page.goto(`${hub.url}/pages/demo.html`);
-    await page.waitForSelector('html[data-realign-active]');
+    const page = await openPage(browser, `${hub.url}/pages/demo.html`);
     // On demand: the existing answer has a Realign button, nothing runs by itself.
     await page.locator('realign-panel').first().waitFor();
     expect(await page.locator('realign-panel').first().getAttribute('data-phase')).toBe('idle');
@@ -194,7 +191,7 @@ describe('first run and download consent', () => {
     await expect.poll(() => panel.getAttribute('data-phase'), { timeout: 60_000 }).toBe('done');
     expect(hub.requests.slice(before).some((request) => request.url.endsWith('/onnx/model.onnx'))).toBe(true);
     // Agreed once: the next answer needs no question.
-    await page.evaluate(() => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('Is it fun?', 'It is never fun.', { chunkMs: 15 }));
+    await askDemo(page, 'Is it fun?', 'It is never fun.');
     await expect.poll(() => page.locator('realign-panel').last().getAttribute('data-phase'), { timeout: 60_000 }).toBe('done');
     await page.close();
   });

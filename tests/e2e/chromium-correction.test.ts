@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { launchWithExtension, setSettings, tinyAlignerSettings, type ChromeLike, type ExtensionBrowser } from '../support/chromium';
 import { Panels } from '../support/panels';
+import { askDemo, openPage } from '../support/demo-page';
 
 const TINY_REPOS = { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' };
 
@@ -18,17 +19,7 @@ async function recordPhases(page: Page) {
   });
 }
 
-async function askDemo(page: Page, question: string, answer: string) {
-  await page.evaluate(([q, a]) => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask(q!, a!, { chunkMs: 15 }), [question, answer]);
-}
-
-async function openDemo(browser: ExtensionBrowser, hub: HubServer): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.goto(`${hub.url}/pages/demo.html`);
-  // The content script is watching (it asked the background for this site's settings first).
-  await page.waitForSelector('html[data-realign-active]');
-  return page;
-}
+const openDemo = (browser: ExtensionBrowser, hub: HubServer) => openPage(browser, `${hub.url}/pages/demo.html`);
 
 const status = async (page: Page) => (await (await Panels.of(page)).at(-1))?.status ?? '';
 

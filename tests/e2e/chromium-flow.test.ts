@@ -7,6 +7,7 @@ import type { HubServer } from '../support/hub-server';
 import { startTinyAlignerBrowser } from '../support/tiny-setup';
 import { launchWithExtension, setSettings, type ExtensionBrowser } from '../support/chromium';
 import { Panels } from '../support/panels';
+import { openPage } from '../support/demo-page';
 
 let hub: HubServer;
 let browser: ExtensionBrowser;
@@ -20,9 +21,7 @@ beforeAll(async () => {
 afterAll(() => close());
 
 async function demo(): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.goto(`${hub.url}/pages/demo.html`);
-  await page.waitForSelector('html[data-realign-active]');
+  const page = await openPage(browser, `${hub.url}/pages/demo.html`);
   // Count every panel ever mounted (the page's view of our work: one panel per report).
   await page.evaluate(() => {
     const w = window as unknown as { __mounted: number };

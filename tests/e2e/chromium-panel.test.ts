@@ -198,9 +198,9 @@ describe('correction panel', () => {
       const body = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(html)![1]!;
       return `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`;
     };
-    // Only the page's own <style> and <script> (by hash): any other inline style or script, and
-    // every fetch, image, font or frame, is refused.
-    const csp = `default-src 'none'; script-src ${hash('script')}; style-src ${hash('style')}; img-src 'none'; connect-src 'none'; font-src 'none'; frame-src 'none'`;
+    // Only the page's own script file and <style> (by hash): any inline script, any other inline
+    // style, and every fetch, image, font or frame, is refused.
+    const csp = `default-src 'none'; script-src 'self'; style-src ${hash('style')}; img-src 'none'; connect-src 'none'; font-src 'none'; frame-src 'none'`;
     hub.pageHeaders['Content-Security-Policy'] = csp;
     try {
       const page = await browser.context.newPage();

@@ -6,6 +6,7 @@ import { startHubServer, type HubServer } from '../support/hub-server';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { launchWithExtension, setSettings, type ExtensionBrowser } from '../support/chromium';
 import { Panels } from '../support/panels';
+import { askDemo, openPage } from '../support/demo-page';
 
 let engine: TransformersEngine;
 let server: OpenAiServer;
@@ -32,10 +33,8 @@ afterAll(async () => {
 const status = async (page: Page) => (await (await Panels.of(page)).at(-1))?.status ?? '';
 
 async function ask(answer: string): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.goto(`${hub.url}/pages/demo.html`);
-  await page.waitForSelector('html[data-realign-active]');
-  await page.evaluate((a) => (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('How is the weather?', a, { chunkMs: 15 }), answer);
+  const page = await openPage(browser, `${hub.url}/pages/demo.html`);
+  await askDemo(page, 'How is the weather?', answer);
   return page;
 }
 

@@ -4,6 +4,7 @@ import type { HubServer } from '../support/hub-server';
 import { startTinyAlignerBrowser } from '../support/tiny-setup';
 import { setSettings, type ExtensionBrowser } from '../support/chromium';
 import { Panels } from '../support/panels';
+import { askDemo, openPage } from '../support/demo-page';
 
 let hub: HubServer;
 let browser: ExtensionBrowser;
@@ -17,14 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => close());
 
-async function demo(): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.goto(`${hub.url}/pages/demo.html`);
-  await page.waitForSelector('html[data-realign-active]');
-  return page;
-}
-const ask = (page: Page, answer: string, question = 'How is the weather?') =>
-  page.evaluate(([q, a]) => void (window as unknown as DemoWindow).demoChat.ask(q!, a!, { chunkMs: 10 }), [question, answer]);
+const demo = () => openPage(browser, `${hub.url}/pages/demo.html`);
+const ask = (page: Page, answer: string, question = 'How is the weather?') => askDemo(page, question, answer, { chunkMs: 10 });
 const phases = (page: Page) => page.locator('realign-panel').evaluateAll((hosts) => hosts.map((host) => host.getAttribute('data-phase')));
 const lastStatus = async (page: Page) => (await (await Panels.of(page)).at(-1))?.status ?? '';
 

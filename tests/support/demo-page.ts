@@ -47,3 +47,11 @@ export async function streamAnswer(page: Page, question: string, answer: string)
     [question, answer],
   );
 }
+
+/** Asks the demo chat a question; it streams the given answer (resolves once streaming started). */
+export async function askDemo(page: Page, question: string, answer: string, options: { chunkMs?: number; chunkWords?: number } = {}): Promise<void> {
+  await page.evaluate(
+    ([q, a, o]) => void (window as unknown as { demoChat: { ask(q: string, a: string, o: object): Promise<Element> } }).demoChat.ask(q as string, a as string, o as object),
+    [question, answer, { chunkMs: 15, ...options }] as const,
+  );
+}
