@@ -179,8 +179,8 @@ export function PopupView() {
             <div class="rl-row">
               <label for="site-mode">When</label>
               <select id="site-mode" value={siteMode(settings, page.site)} onChange={(event) => setSite({ mode: (event.target as HTMLSelectElement).value as Mode })} data-testid="popup-site-mode">
-                <option value="auto">Every answer, when it finishes</option>
-                <option value="on-demand">Only when I press Realign</option>
+                <option value="auto">Every answer</option>
+                <option value="on-demand">When I ask</option>
               </select>
             </div>
             <div class="rl-buttons">

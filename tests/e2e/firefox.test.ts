@@ -66,6 +66,9 @@ test('Firefox: the page cannot drive the panel, and a content script holds no se
   await setFirefoxSettings(browser, { defaultMode: 'on-demand' });
   // A secret a content script must never see: the remote server's API key, typed in the options page.
   const options = await openExtensionPage(browser, 'options.html');
+  // The server's fields show once "A server I run" is picked (a real click).
+  await options.waitForSelector('[data-testid="options-engine-remote"]');
+  await options.click('[data-testid="options-engine-remote"]');
   await options.waitForSelector('input[type="password"]');
   await options.type('input[type="password"]', 'sk-firefox-secret');
   await options.$eval('input[type="password"]', (input) => (input as HTMLInputElement).blur());
