@@ -4,6 +4,7 @@ import { browser } from 'wxt/browser';
 import type { ModelPreset } from '../model/presets';
 import type { PromptTemplate } from '../model/templates';
 import { insecureKeyWarning } from '../model/remote-engine';
+import { presetFromSettings } from '../model/config';
 import { backgroundMessaging } from '../utils/messaging';
 import type { Mode } from '../utils/messages';
 import { remoteApiKeyItem, type Settings } from '../utils/settings';
@@ -230,6 +231,8 @@ export function OptionsView(props: OptionsViewProps) {
         )}
       </section>
 
+      <AspectsField settings={settings} templates={props.templates} onSaved={() => saved('aspects')} last={lastSaved} />
+
       <section aria-labelledby="sites-heading">
         <h2 id="sites-heading">Sites</h2>
         <Field label="On each site, correct" saved={<Saved field="defaultMode" last={lastSaved} />}>
@@ -346,6 +349,48 @@ export function OptionsView(props: OptionsViewProps) {
         </p>
       </details>
     </main>
+  );
+}
+
+/**
+ * For a model whose prompt names what to improve (MetaAligner): the objectives, as checkboxes.
+ * None ticked means the ones it was trained on.
+ */
+function AspectsField(props: { settings: Settings; templates: PromptTemplate[]; onSaved: () => void; last: { field: Field; at: number } | null }) {
+  const { settings } = props;
+  const templateId = settings.engine === 'remote' ? settings.remoteTemplate : presetFromSettings(settings).template;
+  const aspects = props.templates.find((template) => template.id === templateId)?.aspects;
+  if (!aspects) return null;
+  const chosen = settings.aspects.filter((id) => aspects.some((aspect) => aspect.id === id));
+  const effective = chosen.length > 0 ? chosen : aspects.filter((aspect) => aspect.trained).map((aspect) => aspect.id);
+  const toggle = (id: string, on: boolean) => {
+    const next = on ? [...new Set([...effective, id])] : effective.filter((entry) => entry !== id);
+    void saveSettings({ aspects: next }).then(props.onSaved);
+  };
+  return (
+    <section aria-labelledby="aspects-heading" data-testid="options-aspects">
+      <h2 id="aspects-heading">
+        What to improve <Saved field="aspects" last={props.last} />
+      </h2>
+      <p class="rl-hint">This model corrects answers for the objectives you choose. It was trained on the first ones; it follows the others from their description.</p>
+      <div class="rl-choices" style="grid-template-columns: repeat(auto-fill, minmax(220px, 1fr))">
+        {aspects.map((aspect) => (
+          <label class="rl-choice" title={aspect.text}>
+            <input type="checkbox" checked={effective.includes(aspect.id)} onChange={(event) => toggle(aspect.id, (event.target as HTMLInputElement).checked)} data-aspect={aspect.id} />
+            <span>
+              <strong>{aspect.label}</strong>
+              {aspect.trained && <span class="rl-badge">trained</span>}
+            </span>
+            <span class="rl-hint">{aspect.text.replace(/^[^:]+:\s*/, '')}</span>
+          </label>
+        ))}
+      </div>
+      {chosen.length > 0 && (
+        <button type="button" class="rl-link-button" onClick={() => void saveSettings({ aspects: [] }).then(props.onSaved)}>
+          Back to the trained objectives
+        </button>
+      )}
+    </section>
   );
 }
 

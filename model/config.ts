@@ -21,6 +21,7 @@ export function engineModelConfig(settings: Settings, apiKey: string): EngineMod
       endpoint: settings.remoteEndpoint.trim(),
       model: settings.remoteModel.trim(),
       template: isTemplateId(settings.remoteTemplate) ? settings.remoteTemplate : 'aligner-v1',
+      aspects: settings.aspects,
       apiKey,
       contextLength: 2048,
       timeoutMs: settings.remoteTimeoutSeconds * 1000,
@@ -35,6 +36,7 @@ export function engineModelConfig(settings: Settings, apiKey: string): EngineMod
     engine: 'local',
     repo: preset.repo,
     template: preset.template,
+    aspects: settings.aspects,
     dtypes: {
       webgpu: pick(preset.dtypes.webgpu),
       wasm: pick(preset.dtypes.wasm),

@@ -201,6 +201,7 @@ export class InProcessEngineService implements EngineService {
         this.setStatus({ ...this.current, state: 'busy' });
         return correctAnswer(current, job.question, job.answer, {
           template,
+          aspects: job.model.aspects,
           contextLength: job.model.contextLength,
           maxNewTokens: job.maxNewTokens,
           signal,

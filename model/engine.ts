@@ -37,9 +37,9 @@ export interface AlignerEngine {
   dispose(): Promise<void>;
 }
 
-export function buildPrompt(template: TemplateId, question: string, answer: string): Prompt {
+export function buildPrompt(template: TemplateId, question: string, answer: string, aspects?: readonly string[]): Prompt {
   if (template === 'chat') return { kind: 'chat', messages: chatMessages(question, answer) };
-  return { kind: 'text', text: renderPrompt(template, question, answer) };
+  return { kind: 'text', text: renderPrompt(template, question, answer, aspects) };
 }
 
 /** Streamed text reaches the panel at most this often (the last text of each part always does). */
@@ -56,6 +56,8 @@ export class AbortError extends Error {
 
 export interface CorrectOptions {
   template: TemplateId;
+  /** The objectives to improve, for templates that name them (MetaAligner); default: the trained ones. */
+  aspects?: readonly string[];
   contextLength: number;
   maxNewTokens: number;
   signal?: AbortSignal;
@@ -96,7 +98,7 @@ export async function correctAnswer(
   const promptTokensFor = async (text: string) => {
     let count = counted.get(text);
     if (count === undefined) {
-      count = await engine.countPromptTokens(buildPrompt(template, question, text));
+      count = await engine.countPromptTokens(buildPrompt(template, question, text, options.aspects));
       counted.set(text, count);
     }
     return count;
@@ -137,7 +139,7 @@ export async function correctAnswer(
     } else if (chunk.text.trim() === '') {
       corrected = chunk.text;
     } else {
-      const prompt = buildPrompt(template, question, chunk.text);
+      const prompt = buildPrompt(template, question, chunk.text, options.aspects);
       const promptTokens = await promptTokensFor(chunk.text);
       let partFirstText: number | undefined;
       const budget = Math.max(16, Math.min(options.maxNewTokens, contextLength - promptTokens));

@@ -86,6 +86,8 @@ export const LocalModelConfigSchema = v.object({
   engine: v.literal('local'),
   repo: text(300),
   template: text(64),
+  /** The objectives to improve, for templates that name them (MetaAligner); empty: the trained ones. */
+  aspects: v.optional(v.pipe(v.array(text(64)), v.maxLength(32))),
   /** dtype per device; the host picks by the device it gets. */
   dtypes: v.object({ webgpu: text(16), wasm: text(16), webgpuNoF16: text(16) }),
   contextLength: count,
@@ -99,6 +101,7 @@ export const RemoteModelConfigSchema = v.object({
   endpoint: text(2048),
   model: text(300),
   template: text(64),
+  aspects: v.optional(v.pipe(v.array(text(64)), v.maxLength(32))),
   apiKey: text(4096),
   contextLength: count,
   timeoutMs: count,

@@ -18,6 +18,8 @@ export const SettingsChangeSchema = v.object({
   fields: v.optional(v.record(text(64), v.union([v.string(), v.number(), v.boolean()]))),
   /** One site's switches (undefined mode: back to the default). */
   site: v.optional(v.object({ id: text(300), enabled: v.optional(v.boolean()), mode: v.optional(v.nullable(ModeSchema)) })),
+  /** The objectives to improve (MetaAligner templates); [] for the model's trained ones. */
+  aspects: v.optional(v.pipe(v.array(text(64)), v.maxLength(32))),
   /** Forget every approved model download. */
   clearApprovals: v.optional(v.boolean()),
   /** Record agreement to download these models (`host|repo`), e.g. after the person picked and confirmed one. */

@@ -34,6 +34,8 @@ export interface Settings {
   remoteTemplate: string;
   remoteTimeoutSeconds: number;
   sites: Record<string, SiteSettings>;
+  /** Objectives a MetaAligner is asked to improve (template aspect ids); empty: the ones it was trained on. */
+  aspects: string[];
   /**
    * Models the person agreed to download, as `host|repo` (settings v2). Nothing is downloaded
    * before that: the welcome page, the popup or the panel asks first, with the size.
@@ -60,6 +62,7 @@ export const DEFAULT_SETTINGS: Settings = {
   remoteTemplate: 'aligner-v1',
   remoteTimeoutSeconds: 30,
   sites: {},
+  aspects: [],
   approvedModels: [],
 };
 
@@ -96,7 +99,7 @@ const isPositive =
   (value): value is number =>
     typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= max;
 
-const CHECKS: { [K in keyof Omit<Settings, 'sites' | 'approvedModels'>]: Check<Settings[K]> } = {
+const CHECKS: { [K in keyof Omit<Settings, 'sites' | 'approvedModels' | 'aspects'>]: Check<Settings[K]> } = {
   enabled: isBool,
   defaultMode: isMode,
   presetId: isStr,
@@ -149,6 +152,11 @@ export function normaliseSettings(raw: unknown): { settings: Settings; repaired:
     repaired = true;
   }
   settings.sites = sites;
+  if (Array.isArray(input.aspects)) {
+    settings.aspects = input.aspects.filter((entry): entry is string => isStr(entry) && entry.length <= 64).slice(0, 32);
+  } else if ('aspects' in input) {
+    repaired = true;
+  }
   if (Array.isArray(input.approvedModels)) {
     settings.approvedModels = input.approvedModels.filter((entry): entry is string => isStr(entry)).slice(0, 64);
   } else if ('approvedModels' in input) {
@@ -278,6 +286,7 @@ export function applySettingsChange(settings: Settings, change: SettingsChange):
     else if (mode !== undefined) site.mode = mode;
     next.sites[id] = site;
   }
+  if (change.aspects) next.aspects = [...change.aspects];
   if (change.clearApprovals) next.approvedModels = [];
   if (change.approve) next.approvedModels = [...new Set([...next.approvedModels, ...change.approve])];
   return next;
