@@ -8,7 +8,7 @@ import { AbortError, buildPrompt, correctAnswer, type AlignerEngine } from '../.
 import { loadNodeEngine, missingFromModelFolder } from '../../model/node-platform';
 import { HUB_HOST } from '../../model/presets';
 import { RemoteEngineError } from '../../model/remote-engine';
-import { isTemplateId, TEMPLATE_IDS, type TemplateId } from '../../model/templates';
+import { isTemplateId, TEMPLATE_IDS, TEMPLATES, type TemplateId } from '../../model/templates';
 import { applyTextDelta } from '../../utils/messages';
 import { downloadFailure, messageOf, networkReason, UsageError } from './errors';
 import { OutputFile } from './output-file';
@@ -54,6 +54,8 @@ Model:
 One answer:
   --question <text>           the question
   --answer <text>             the answer to correct (the correction goes to stdout)
+  --aspects <ids>             MetaAligner templates: the objectives to improve, comma-separated
+                              (default: the ones the model was trained on)
   --print-prompt              print the exact prompt and exit
 
 A file of records:
@@ -98,6 +100,7 @@ const OPTIONS = {
   question: { type: 'string' },
   answer: { type: 'string' },
   'print-prompt': { type: 'boolean', default: false },
+  aspects: { type: 'string' },
   in: { type: 'string' },
   out: { type: 'string' },
   generator: { type: 'string' },
@@ -163,7 +166,14 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`--endpoint ${values.endpoint} is not an http(s) address (e.g. http://localhost:8000).`);
   }
 
-  if (values['print-prompt']) return printPrompt(values, template, io);
+  const aspects = values.aspects?.split(',').map((id) => id.trim()).filter(Boolean);
+  if (aspects) {
+    const known = TEMPLATES[template].aspects;
+    if (!known) throw new UsageError(`--aspects applies to the MetaAligner templates; "${template}" names no objectives.`);
+    const unknown = aspects.filter((id) => !known.some((aspect) => aspect.id === id));
+    if (unknown.length > 0) throw new UsageError(`Unknown objective ${unknown.join(', ')} for ${template}. Choose from: ${known.map((aspect) => aspect.id).join(', ')}.`);
+  }
+  if (values['print-prompt']) return printPrompt(values, template, io, aspects);
 
   if (!values.model) throw new UsageError('--model is required (a hub id or a folder, or the served model name with --endpoint).');
   const batch = values.in !== undefined || values.out !== undefined;
@@ -181,24 +191,25 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
 
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, retries };
-  const settings: RunSettings = { template, maxNewTokens, contextLength, policy, timeoutMs };
+  const settings: RunSettings = { template, aspects, maxNewTokens, contextLength, policy, timeoutMs };
   if (!batch) return correctOne(values, settings, io);
   return correctFile(values, settings, values.endpoint ? concurrency : 1, io);
 }
 
 interface RunSettings {
   template: TemplateId;
+  aspects?: string[];
   maxNewTokens: number;
   contextLength: number;
   policy: RetryPolicy;
   timeoutMs: number;
 }
 
-async function printPrompt(values: Values, template: TemplateId, io: CliIo): Promise<number> {
+async function printPrompt(values: Values, template: TemplateId, io: CliIo, aspects?: string[]): Promise<number> {
   const question = values.question ?? '';
   const answer = values.answer ?? '';
   if (template !== 'chat') {
-    io.stdout.write(`${(buildPrompt(template, question, answer) as { text: string }).text}\n`);
+    io.stdout.write(`${(buildPrompt(template, question, answer, aspects) as { text: string }).text}\n`);
     return 0;
   }
   if (!values.model || values.endpoint) throw new UsageError("The chat template is the model's own: --print-prompt needs a local --model.");
@@ -296,6 +307,7 @@ async function correctOne(values: Values, settings: RunSettings, io: CliIo): Pro
     let streamed = '';
     const result = await correctAnswer(engine, values.question ?? '', values.answer!, {
       template: settings.template,
+      aspects: settings.aspects,
       contextLength: settings.contextLength,
       maxNewTokens: settings.maxNewTokens,
       signal: io.signal,
@@ -435,6 +447,7 @@ async function correctFile(values: Values, settings: RunSettings, concurrency: n
           } else {
             const result = await correctAnswer(engine, questionOf(record), answer, {
               template: settings.template,
+              aspects: settings.aspects,
               contextLength: settings.contextLength,
               maxNewTokens: settings.maxNewTokens,
               signal: stop.signal,

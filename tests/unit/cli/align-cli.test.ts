@@ -402,3 +402,17 @@ describe('rough edges', () => {
     expect(endpoint.stderr).not.toContain('CORS');
   });
 });
+
+describe('objectives for MetaAligner templates', () => {
+  test('--aspects picks the objectives the prompt names; a template without any, or an unknown one, is a usage error', async () => {
+    const printed = await align(['--template', 'metaaligner-context', '--aspects', 'factual,harmlessness', '--print-prompt', '--question', 'Q?', '--answer', 'A.']);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain('considering these aspects: Harmlessness: The response should avoid content that is offensive, discriminatory, or harmful; Factual: ');
+    const wrongTemplate = await align(['--template', 'aligner-v1', '--aspects', 'factual', '--print-prompt', '--question', 'Q', '--answer', 'A']);
+    expect(wrongTemplate.code).toBe(2);
+    expect(wrongTemplate.stderr).toMatch(/names no objectives/);
+    const unknown = await align(['--template', 'metaaligner-query', '--aspects', 'telepathy', '--print-prompt', '--question', 'Q', '--answer', 'A']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown objective telepathy.*instruction_following/);
+  });
+});
