@@ -284,7 +284,7 @@ describe('renderMarkdown is bounded and total (issue 12)', () => {
     });
     expect(mount('# Title\n\nBody').textContent).toBe('# TitleBody');
     // A token the renderer cannot build (a list without items) is caught too.
-    lex.mockImplementation(() => [{ type: 'list', raw: '- x' } as unknown as Token]);
+    lex.mockImplementation(() => Object.assign([{ type: 'list', raw: '- x' } as unknown as Token], { links: {} }));
     expect(mount('- x').querySelector('p.rl-plain')!.textContent).toBe('- x');
   });
 
