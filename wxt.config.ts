@@ -52,7 +52,8 @@ export default defineConfig({
               },
             },
           }
-        : {}),
+        : // runtime.getContexts (finding the offscreen document before creating another) came in Chrome 116.
+          { minimum_chrome_version: '116' }),
     };
   },
   vite: () => ({
