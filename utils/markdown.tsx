@@ -6,8 +6,8 @@
 // show as "[image: alt] (url)"); links carry no href: they show their URL and open it, only if it
 // is http(s) or mailto, from a click (window.open with noopener,noreferrer).
 //
-// Bounded and total for any input: text over MARKDOWN_MAX_CHARS, or nested deeper at a line's
-// start than marked can lex cheaply, is shown as plain paragraphs; an inline run whose emphasis
+// Bounded and total for any input: text over MARKDOWN_MAX_CHARS, or whose nesting would make
+// marked's block lexing costly (blockWork), is shown as plain paragraphs; an inline run whose emphasis
 // delimiters would make marked's matching quadratic is shown as its text; nesting past
 // MAX_MARKDOWN_DEPTH is shown as text; and any exception falls back to plain paragraphs.
 //
@@ -27,11 +27,14 @@ import type { DiffPart } from './diff';
 export const MARKDOWN_MAX_CHARS = 40_000;
 /** Blockquotes, lists and inline elements nested deeper than this are shown as their text. */
 export const MAX_MARKDOWN_DEPTH = 32;
-/**
- * Nesting markers (`>`, list bullets, indentation/4) at one line's start beyond which the text is
- * not lexed: marked lexes each level again (depth × size) and recurses once per level.
- */
+/** Container markers at one line's start beyond which the text is not lexed (marked recurses once per level). */
 const MAX_LINE_NESTING = 2 * MAX_MARKDOWN_DEPTH;
+/**
+ * Above this blockWork the text is shown as plain paragraphs. marked takes ~1.5 ms per KB of a
+ * flat list and several times that for nested ones; 160,000 keeps any accepted text near 100 ms
+ * while an ordinary 40 KB answer (lists 2–3 deep) stays well under it.
+ */
+export const MAX_BLOCK_WORK = 160_000;
 /**
  * marked matches emphasis delimiters (`*`, `_`) by scanning ahead from each one: an inline run
  * costs about delimiters × length (`_a_a…` of 60 KB took 3.5 s; ~5 ns per unit). A run over the
@@ -230,44 +233,55 @@ function emphasisWork(run: string): number {
   return delimiters * run.length;
 }
 
-/** Whether some line starts with more nesting markers (`>`, `-`/`*`/`+` or `1.` bullets, indentation/4) than MAX_LINE_NESTING. One pass. */
-export function nestsTooDeep(text: string): boolean {
+/**
+ * What lexing the text's block structure costs, roughly: each line's length times one plus its
+ * nesting (container markers `>`, `-`/`*`/`+`, `1.` at its start, and indentation / 2 outside
+ * fenced code), since marked lexes a container's content again at every level. Infinity when a
+ * line starts with more than MAX_LINE_NESTING markers (marked would also recurse that deep).
+ * One pass.
+ */
+export function blockWork(text: string): number {
   const n = text.length;
+  let work = 0;
+  let inFence = false;
   let lineStart = 0;
+  const isBlankAt = (at: number) => at >= n || text.charCodeAt(at) === 32 || text.charCodeAt(at) === 9 || text.charCodeAt(at) === 10;
   while (lineStart < n) {
-    let depth = 0;
+    let markers = 0;
     let columns = 0;
     let j = lineStart;
     for (;;) {
       while (j < n && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) {
-        columns += text.charCodeAt(j) === 9 ? 4 : 1;
+        // Indentation before the first marker nests lists; spaces after a marker do not.
+        if (markers === 0) columns += text.charCodeAt(j) === 9 ? 4 : 1;
         j++;
       }
       const c = text.charCodeAt(j);
-      const spaceAfter = (at: number) => at >= n || text.charCodeAt(at) === 32 || text.charCodeAt(at) === 9 || text.charCodeAt(at) === 10;
       if (c === 62) {
-        depth++;
+        markers++;
         j++;
-      } else if ((c === 45 || c === 42 || c === 43) && spaceAfter(j + 1)) {
-        depth++;
+      } else if ((c === 45 || c === 42 || c === 43) && isBlankAt(j + 1)) {
+        markers++;
         j++;
       } else {
         let k = j;
         while (k < n && k - j < 9 && text.charCodeAt(k) >= 48 && text.charCodeAt(k) <= 57) k++;
         const after = text.charCodeAt(k);
-        if (k > j && (after === 46 || after === 41) && spaceAfter(k + 1)) {
-          depth++;
+        if (k > j && (after === 46 || after === 41) && isBlankAt(k + 1)) {
+          markers++;
           j = k + 1;
         } else break;
       }
-      if (depth + Math.floor(columns / 4) > MAX_LINE_NESTING) return true;
+      if (markers > MAX_LINE_NESTING) return Infinity;
     }
-    if (depth + Math.floor(columns / 4) > MAX_LINE_NESTING) return true;
-    const end = text.indexOf('\n', j);
-    if (end === -1) break;
+    if (text.startsWith('```', j) || text.startsWith('~~~', j)) inFence = !inFence;
+    let end = text.indexOf('\n', j);
+    if (end === -1) end = n;
+    // Indentation in fenced code is code, not nesting.
+    work += (end - lineStart + 1) * (1 + markers + (inFence ? 0 : Math.floor(columns / 2)));
     lineStart = end + 1;
   }
-  return false;
+  return work;
 }
 
 /**
@@ -323,7 +337,7 @@ export function renderPlainText(text: string): ComponentChildren {
  */
 export function renderMarkdown(text: string): ComponentChildren {
   try {
-    if (text.length > MARKDOWN_MAX_CHARS || nestsTooDeep(text)) return renderPlainText(text);
+    if (text.length > MARKDOWN_MAX_CHARS || blockWork(text) > MAX_BLOCK_WORK) return renderPlainText(text);
     return blocks(lexMarkdown(text), 0);
   } catch {
     return renderPlainText(text);

@@ -11,13 +11,15 @@ import {
   MARKDOWN_MAX_CHARS,
   MAX_INLINE_EMPHASIS_WORK,
   MAX_MARKDOWN_DEPTH,
-  nestsTooDeep,
+  blockWork,
+  MAX_BLOCK_WORK,
   renderDiff,
   renderMarkdown,
   renderMarkdownCached,
   safeLinkUrl,
   useMarkdown,
 } from '../../../utils/markdown';
+import { generateAnswer, seededRandom } from './prose';
 
 function mount(text: string): HTMLDivElement {
   const root = document.createElement('div');
@@ -311,11 +313,36 @@ describe('renderMarkdown is bounded and total (issue 12)', () => {
     expect([...lexMarkdown(text)]).toEqual([...new Lexer({ gfm: true, breaks: false }).lex(text)]);
   });
 
-  it('nestsTooDeep looks only at the markers that start a line', () => {
-    expect(nestsTooDeep('> '.repeat(100) + 'x')).toBe(true);
-    expect(nestsTooDeep(' '.repeat(400) + 'x')).toBe(true);
-    expect(nestsTooDeep('> > > ok\n- - list\n    code')).toBe(false);
-    expect(nestsTooDeep('text with > > > '.repeat(100))).toBe(false);
+  it('blockWork weighs each line by its nesting, in one pass', () => {
+    expect(blockWork('> '.repeat(100) + 'x')).toBe(Infinity);
+    const prose = 'text with > > > and - dashes '.repeat(100);
+    expect(blockWork(prose)).toBe(prose.length + 1);
+    expect(blockWork('- - item')).toBe(9 * 3);
+    expect(blockWork('      - item')).toBe(13 * (1 + 1 + 3));
+    // Indentation inside fenced code is not nesting.
+    expect(blockWork('```\n        code\n```')).toBe(4 + 13 + 4 * 1);
+  });
+
+  it('text whose nesting would make lexing costly is shown as plain paragraphs, without lexing', () => {
+    const lex = vi.spyOn(Lexer.prototype, 'blockTokens');
+    const lines: string[] = [];
+    for (let i = 0; lines.join('\n').length < 30_000; i++) lines.push(`${'- '.repeat(1 + (i % 16))}item ${i}`);
+    const text = lines.join('\n');
+    expect(text.length).toBeLessThan(MARKDOWN_MAX_CHARS);
+    expect(blockWork(text)).toBeGreaterThan(MAX_BLOCK_WORK);
+    const root = mount(text);
+    expect(lex).not.toHaveBeenCalled();
+    expect(root.querySelector('ul')).toBeNull();
+    expect(root.querySelector('p.rl-plain')!.textContent).toBe(text);
+  });
+
+  it('an ordinary answer just under the size limit keeps its Markdown', () => {
+    const text = generateAnswer(seededRandom(5), MARKDOWN_MAX_CHARS - 2_000);
+    expect(blockWork(text)).toBeLessThan(MAX_BLOCK_WORK);
+    const root = mount(text);
+    expect(root.querySelectorAll('ul, ol').length).toBeGreaterThan(5);
+    expect(root.querySelectorAll('pre > code').length).toBeGreaterThan(1);
+    expect(root.querySelectorAll('h2').length).toBeGreaterThan(1);
   });
 });
 
