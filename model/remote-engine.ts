@@ -97,9 +97,12 @@ const MAX_SMALL_BODY_CHARS = 1 << 20;
 /** What an error message repeats of a server's own words. */
 const MAX_DETAIL_CHARS = 500;
 
-/** The overall time one streamed request may take: the stall timeout for the first token, then 5 tokens a second. */
+/** No request holds the queue longer than this, whatever its budget (a person can always cancel sooner). */
+export const MAX_DEADLINE_MS = 10 * 60_000;
+
+/** The overall time one streamed request may take: the stall timeout for the first token, then 5 tokens a second, at most 10 minutes. */
 export function requestDeadlineMs(timeoutMs: number, maxNewTokens: number): number {
-  return timeoutMs + maxNewTokens * DEADLINE_MS_PER_TOKEN;
+  return Math.min(MAX_DEADLINE_MS, timeoutMs + maxNewTokens * DEADLINE_MS_PER_TOKEN);
 }
 
 function clip(text: string, max = MAX_DETAIL_CHARS): string {
@@ -162,8 +165,8 @@ export class RemoteEngine implements AlignerEngine {
 
   /** No tokenizer here: a conservative estimate (3 characters a token) keeps parts within context. */
   async countPromptTokens(prompt: Prompt): Promise<number> {
-    const chars = prompt.kind === 'text' ? prompt.text.length : prompt.messages.reduce((sum, message) => sum + message.content.length + 1, 0);
-    return Math.ceil(chars / 3) + (prompt.kind === 'chat' ? 32 : 1);
+    const text = prompt.kind === 'text' ? prompt.text : prompt.messages.map((message) => message.content).join('\n');
+    return Math.ceil(text.length / 3) + (prompt.kind === 'chat' ? 32 : 1);
   }
 
   /** The request body, exactly: greedy, streamed, the template's stop strings. */

@@ -195,8 +195,9 @@ describe('RemoteEngine bounds what a server can send (issue 12)', () => {
     expect(seen.pulls).toBeLessThan(10_000);
   });
 
-  test('the default deadline is the stall timeout plus 200 ms a token', () => {
+  test('the default deadline is the stall timeout plus 200 ms a token, at most 10 minutes', () => {
     expect(requestDeadlineMs(30_000, 1024)).toBe(30_000 + 1024 * 200);
+    expect(requestDeadlineMs(30_000, 32_768)).toBe(10 * 60_000);
   });
 
   test('an event over the size cap is an error that says so, naming the host', async () => {
