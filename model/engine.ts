@@ -85,8 +85,8 @@ const MAX_CHARS_PER_TOKEN = 16;
 
 /**
  * The most characters a part's correction may have. Aligners copy and edit; they rarely expand
- * (the paper's training budget gave the correction about as many tokens as the answer), so a
- * correction over three times its part is a runaway model or a hostile server. The margin lets a
+ * (planning leaves room for 1.2 times the part's tokens), so a correction over three times its
+ * part is a runaway model or a hostile server. The margin lets a
  * short answer ("No.") become a paragraph: 4,096 characters is a whole default budget of 1,024
  * new tokens. With answers capped at 60 KB and at most MAX_PARTS parts, a correction stays
  * within the message layer's 400,000 characters.
@@ -112,8 +112,9 @@ const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 /**
  * Fits the question into `budget` tokens, keeping its beginning (often what is asked) and its
  * end (the last thing the person wrote, often the actual ask after pasted material) with a
- * marker between. At most four counts: a cut by characters, up to two cuts by the measured
- * density, then a cut that holds under any byte-level tokenizer (3 tokens a UTF-16 unit at most).
+ * marker between. At most three counts: a cut by characters, up to two cuts by the measured
+ * density; then, if still over, a cut that holds under any byte-level tokenizer (at most 3 tokens
+ * a UTF-16 unit), not counted again (the answer's budget is measured with the question as cut).
  */
 async function fitQuestion(question: string, budget: number, count: (question: string) => Promise<number>): Promise<string> {
   let kept = questionHeadAndTail(question, budget * MAX_CHARS_PER_TOKEN);

@@ -158,8 +158,8 @@ describe('correctAnswer on hostile sizes (issue 12)', () => {
     const question = `Please fix this. ${'lorem ipsum '.repeat(8_500)} What is wrong here?`;
     const answer = shortParagraphs(8000);
     const result = await correctAnswer(engine, question, answer, { template: 'aligner-v1', contextLength: 2048, maxNewTokens: 1024 });
-    // Template, question (at most 3 cuts), base, the answer, each group: never per paragraph.
-    expect(engine.counts.length).toBeLessThanOrEqual(5 + 1 + 2 * MAX_PARTS + 8);
+    // The template, the question (at most 3 counts), the base, then planning: never per paragraph.
+    expect(engine.counts.length).toBeLessThanOrEqual(1 + 3 + 1 + (2 * MAX_PARTS + 8));
     expect(engine.generated).toBeLessThanOrEqual(MAX_PARTS);
     // Every prompt holds the question's beginning and end with the marker, within its share.
     for (const text of engine.prompts) {
