@@ -19,8 +19,6 @@ export default defineConfig({
       name: '__MSG_extName__',
       description: '__MSG_extDescription__',
       default_locale: 'en',
-      // Offscreen documents' runtime.getContexts() needs Chrome 116 (Firefox: strict_min_version below).
-      ...(browser === 'firefox' ? {} : { minimum_chrome_version: '116' }),
       action: { default_title: '__MSG_actionTitle__' },
       permissions: [
         'storage',
@@ -56,7 +54,8 @@ export default defineConfig({
               },
             },
           }
-        : {}),
+        : // runtime.getContexts (finding the offscreen document before creating another) came in Chrome 116.
+          { minimum_chrome_version: '116' }),
     };
   },
   // The sources zip (Firefox review) holds exactly what rebuilding needs: the code, the config

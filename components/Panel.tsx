@@ -2,7 +2,7 @@ import { Component, type ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { applyTextDelta, type CorrectionUpdate, type Device, type PanelView } from '../utils/messages';
 import { countChanges, diffAnswer, type DiffPart } from '../utils/diff';
-import { renderDiff, renderMarkdown } from '../utils/markdown';
+import { renderDiff, renderMarkdownCached } from '../utils/markdown';
 import { judgeCorrection, type OutputVerdict } from '../utils/output-guard';
 
 export interface CorrectionStarter {
@@ -241,18 +241,32 @@ export function Panel(props: PanelProps) {
 
   let body: ComponentChildren = null;
   if (hasText && !collapsed) {
-    const text = state.phase === 'done' ? state.text : streamed;
     let content: ComponentChildren;
-    if (view === 'corrected') content = <PlainTextOnError text={text}>{renderMarkdown(text)}</PlainTextOnError>;
-    else if (state.phase === 'done') content = <div class="rl-diff">{renderDiff(summary!.diff)}</div>;
-    else if (live && live.diff.length > 0)
+    if (state.phase === 'done') {
+      content =
+        view === 'corrected' ? (
+          <PlainTextOnError text={state.text}>{renderMarkdownCached(state.text)}</PlainTextOnError>
+        ) : (
+          <div class="rl-diff">{renderDiff(summary!.diff)}</div>
+        );
+    } else if (view === 'changes' && live && live.diff.length > 0) {
       content = (
         <div class="rl-diff">
           {renderDiff(live.diff)}
           <span class="rl-pending">{live.pending}</span>
         </div>
       );
-    else content = <PlainTextOnError text={text}>{renderMarkdown(text)}</PlainTextOnError>;
+    } else {
+      // While text streams, Markdown is lexed once per finished paragraph; the paragraph being
+      // written shows as plain text until it ends.
+      const settled = settledEnd > 0 ? streamed.slice(0, settledEnd + 2) : '';
+      content = (
+        <PlainTextOnError text={streamed}>
+          {settled && renderMarkdownCached(settled)}
+          <p class="rl-plain">{streamed.slice(settled.length)}</p>
+        </PlainTextOnError>
+      );
+    }
     body = (
       <div class="rl-body" role="tabpanel" data-testid={`realign-${view}`}>
         {content}

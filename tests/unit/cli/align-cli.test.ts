@@ -169,7 +169,7 @@ describe('formats', () => {
 
 describe('never losing work', () => {
   test('a run killed mid-way leaves a valid file of the records done; --resume corrects only the rest and ends with the same file as an uninterrupted run', async () => {
-    server = await startOpenAiServer({ engine, model: 'tiny-aligner', concurrent: true, delayMs: 250 });
+    server = await startOpenAiServer({ engine, model: 'tiny-aligner', concurrent: true, delayMs: 600 });
     const records = alpacaRecords(12);
     const input = write('model_outputs.json', JSON.stringify(records, null, 2));
     const out = join(dir, 'corrected.json');

@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
 import { InProcessEngineService, type HostPlatform } from '../../../model/engine-service';
+import { RemoteEngine } from '../../../model/remote-engine';
 import { applyTextDelta, type CorrectionUpdate, type EngineJob } from '../../../utils/messages';
 import { EchoEngine } from '../../support/echo-engine';
 
@@ -144,5 +145,31 @@ describe('InProcessEngineService idle time', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('InProcessEngineService remote engine (issue 12)', () => {
+  test('a rotated API key of the same length reaches the server at once', async () => {
+    const authorizations: string[] = [];
+    const server = (async (_url: string, init: RequestInit) => {
+      authorizations.push((init.headers as Record<string, string>).Authorization ?? '');
+      return new Response(`data: ${JSON.stringify({ choices: [{ text: ' It is good.' }] })}\n\ndata: [DONE]\n\n`);
+    }) as unknown as typeof fetch;
+    const value: HostPlatform = {
+      ...platform({ gpu: false }).value,
+      createRemote: (model) => new RemoteEngine(model, server),
+    };
+    const service = new InProcessEngineService(value);
+    const remoteJob = (apiKey: string): EngineJob => ({
+      question: 'Q?',
+      answer: 'It is bad.',
+      maxNewTokens: 64,
+      model: { engine: 'remote', endpoint: 'http://127.0.0.1:9', model: 'aligner', template: 'aligner-v1', apiKey, contextLength: 2048, timeoutMs: 5_000 },
+    });
+    for (const apiKey of ['sk-old-0001', 'sk-old-0001', 'sk-new-0002']) {
+      const updates = await collect(service.correct(remoteJob(apiKey)));
+      expect(updates.at(-1)).toMatchObject({ kind: 'done', text: 'It is good.' });
+    }
+    expect(authorizations).toEqual(['Bearer sk-old-0001', 'Bearer sk-old-0001', 'Bearer sk-new-0002']);
   });
 });

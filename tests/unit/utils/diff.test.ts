@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { _setSegmenterForTests, countChanges, diffAnswer, splitBlocks, tokenize, type DiffPart } from '../../../utils/diff';
+import { _setSegmenterForTests, countChanges, diffAnswer, isFoldable, splitBlocks, tokenize, type DiffPart } from '../../../utils/diff';
 import { editWords, generateAnswer, seededRandom } from './prose';
 
 const original = (parts: DiffPart[]) => parts.filter((p) => p.kind !== 'added').map((p) => p.text).join('');
@@ -235,5 +235,93 @@ describe('countChanges', () => {
     expect(countChanges(diffAnswer('same', 'same'))).toBe(0);
     expect(countChanges([])).toBe(0);
     expect(countChanges(diffAnswer('This is bad.', 'This is good.'))).toBe(1);
+  });
+});
+
+describe('diffAnswer is bounded on hostile inputs (issue 12)', () => {
+  afterEach(() => _setSegmenterForTests(true));
+
+  it('decides what folds in one scan: each character read a bounded number of times', () => {
+    // The regex it replaces backtracked quadratically on a long run of spaces (30,000: 1.4 s).
+    for (const text of [' '.repeat(30_000) + '\nx', ' '.repeat(30_000) + 'word' + ' '.repeat(30_000) + '.', 'a'.repeat(30_000) + ' b']) {
+      let reads = 0;
+      const counted = new Proxy(Object(text) as object, {
+        get(target, key) {
+          if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+          const value = Reflect.get(target, key);
+          return typeof value === 'function' ? value.bind(text) : value;
+        },
+      }) as unknown as string;
+      isFoldable(counted);
+      expect(reads).toBeLessThanOrEqual(2 * text.length);
+    }
+  });
+
+  it('folds exactly what the old regex folded: spaces, or one word with its spaces, no line or sentence break (property)', () => {
+    const reference = /^[^\S\n]*[^\s.!?:;\u3002\uff01\uff1f]*[^\S\n]*$/u;
+    const text = fc.string({ unit: fc.constantFrom(' ', '\t', '\n', '\u00a0', '\u3000', 'a', 'é', '我', '😀', '.', '!', ':', '\u3002', '-'), maxLength: 12 });
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(isFoldable(t), JSON.stringify(t)).toBe(reference.test(t));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('diffs around a 300,000-space run exactly (the old folding needed ~10^11 steps here)', () => {
+    const spaces = ' '.repeat(300_000);
+    for (const [a, b] of [
+      [`a${spaces}\nb`, `c${spaces}\nd`],
+      [`a ${spaces}\n b`, `c ${spaces}\n d`],
+    ]) {
+      // A budget that never runs out: the word diff and its folding run in full.
+      const parts = diffAnswer(a!, b!, { timeBudgetMs: 600_000 });
+      expectWellFormed(parts, a!, b!);
+      expect(parts.find((p) => p.kind === 'same' && p.text.length >= 300_000)).toBeDefined();
+    }
+  });
+
+  it('never hands Intl.Segmenter a run of more than 256 characters, and hands it each character once', () => {
+    const asked: string[] = [];
+    const real = new Intl.Segmenter(undefined, { granularity: 'word' });
+    _setSegmenterForTests({ segment: (s: string) => (asked.push(s), real.segment(s)) });
+    const base = '这是一个测试句子包含中文字符我们需要检查性能问题以及分词的速度和差异算法的表现';
+    const run = Array.from({ length: 60_000 }, (_, i) => base[(i * 7) % base.length]).join('');
+    const tokens = tokenize(run);
+    expect(tokens.join('')).toBe(run);
+    expect(Math.max(...asked.map((s) => s.length))).toBeLessThanOrEqual(256);
+    expect(asked.join('')).toBe(run);
+  });
+
+  it('cuts long space-less runs where the content says, so an edit at the start does not shift every later cut', () => {
+    const base = '这是一个测试句子包含中文字符我们需要检查性能问题以及分词的速度和差异算法的表现';
+    const run = Array.from({ length: 20_000 }, (_, i) => base[(i * 7) % base.length]).join('');
+    const parts = diffAnswer(run, `好${run}`, { timeBudgetMs: 60_000 });
+    expectWellFormed(parts, run, `好${run}`);
+    // One insertion, and at most the first window re-segmented around it: never a change per window.
+    expect(countChanges(parts)).toBeLessThanOrEqual(2);
+    expect(parts.filter((p) => p.kind !== 'same').map((p) => p.text).join('').length).toBeLessThan(300);
+  });
+
+  it('stops segmenting once the time budget is spent, and shows the change whole (exact)', () => {
+    // Each call of this segmenter costs 2 ms of clock, so a 20 ms budget is spent after ~10 windows.
+    const asked: string[] = [];
+    const real = new Intl.Segmenter(undefined, { granularity: 'word' });
+    const slow = (s: string) => {
+      asked.push(s);
+      const until = performance.now() + 2;
+      while (performance.now() < until) {
+        /* spend the clock */
+      }
+      return real.segment(s);
+    };
+    _setSegmenterForTests({ segment: slow });
+    const base = '这是一个测试句子包含中文字符我们需要检查性能问题以及分词的速度和差异算法的表现';
+    const a = Array.from({ length: 60_000 }, (_, i) => base[(i * 7) % base.length]).join('');
+    const b = a.replace(/检查/g, '核对');
+    const parts = diffAnswer(a, b, { timeBudgetMs: 20 });
+    expectWellFormed(parts, a, b);
+    // Not the whole of either text: segmentation ended with the budget.
+    expect(asked.join('').length).toBeLessThan(a.length / 2);
   });
 });

@@ -1,7 +1,25 @@
 // @vitest-environment happy-dom
+import fc from 'fast-check';
+import { Lexer, type Token } from 'marked';
 import { render } from 'preact';
+import { useState } from 'preact/hooks';
+import { act } from 'preact/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Markdown, renderDiff, renderMarkdown, safeLinkUrl } from '../../../utils/markdown';
+import {
+  lexMarkdown,
+  Markdown,
+  MARKDOWN_MAX_CHARS,
+  MAX_INLINE_EMPHASIS_WORK,
+  MAX_MARKDOWN_DEPTH,
+  blockWork,
+  MAX_BLOCK_WORK,
+  renderDiff,
+  renderMarkdown,
+  renderMarkdownCached,
+  safeLinkUrl,
+  useMarkdown,
+} from '../../../utils/markdown';
+import { generateAnswer, seededRandom } from './prose';
 
 function mount(text: string): HTMLDivElement {
   const root = document.createElement('div');
@@ -195,5 +213,171 @@ describe('renderDiff', () => {
     expect(root.querySelector('ins.rl-added')!.textContent).toBe('<b>good</b>\n');
     expect(root.querySelector('b')).toBeNull();
     expect(root.textContent).toBe('This is bad\n<b>good</b>\n.');
+  });
+});
+
+/** The deepest element nesting under `root` (iterative: the tree may be deep). */
+function domDepth(root: Element): number {
+  let deepest = 0;
+  const stack: Array<[Element, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [element, depth] = stack.pop()!;
+    deepest = Math.max(deepest, depth);
+    for (const child of Array.from(element.children)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+const DEPTH_BOUND = 2 * MAX_MARKDOWN_DEPTH + 8;
+
+describe('renderMarkdown is bounded and total (issue 12)', () => {
+  it('3.2 KB of nested "> " renders without overflowing, nested no deeper than the cap', () => {
+    const text = '> '.repeat(1600) + 'deep';
+    const root = mount(text);
+    expect(root.textContent).toContain('deep');
+    expect(domDepth(root)).toBeLessThanOrEqual(DEPTH_BOUND);
+  });
+
+  it('nesting past the cap (but lexed) is shown as its text, not as deeper elements', () => {
+    for (const prefix of ['> ', '- ', '1. ', '> - ']) {
+      const text = `${prefix.repeat(50)}inner **words**`;
+      const root = mount(text);
+      expect(root.textContent).toContain('inner');
+      expect(domDepth(root)).toBeLessThanOrEqual(DEPTH_BOUND);
+    }
+    const lists = Array.from({ length: 60 }, (_, i) => `${'  '.repeat(i)}- level ${i}`).join('\n');
+    const root = mount(lists);
+    expect(root.textContent).toContain('level 59');
+    expect(domDepth(root)).toBeLessThanOrEqual(DEPTH_BOUND);
+  });
+
+  it('an inline run whose emphasis matching would be quadratic is never lexed inline: shown as its text', () => {
+    const inlineRuns: string[] = [];
+    const original = Lexer.prototype.inlineTokens;
+    vi.spyOn(Lexer.prototype, 'inlineTokens').mockImplementation(function (this: Lexer, src: string, tokens?: Token[]) {
+      inlineRuns.push(src);
+      return original.call(this, src, tokens);
+    });
+    const hostile = '_a'.repeat(10_000); // 20 KB; 60 KB of it took marked 3.5 s
+    const root = mount(`Intro with *emphasis*.\n\n${hostile}\n\nOutro **bold**.`);
+    const work = (run: string) => run.length * (run.match(/[*_]/g)?.length ?? 0);
+    expect(Math.max(...inlineRuns.map(work))).toBeLessThanOrEqual(MAX_INLINE_EMPHASIS_WORK);
+    expect(root.textContent).toContain(hostile);
+    // The ordinary paragraphs around it keep their Markdown.
+    expect(root.querySelector('em')!.textContent).toBe('emphasis');
+    expect(root.querySelector('strong')!.textContent).toBe('bold');
+  });
+
+  it('text over MARKDOWN_MAX_CHARS is shown as plain paragraphs, without lexing', () => {
+    const lex = vi.spyOn(Lexer.prototype, 'blockTokens');
+    const paragraph = 'Some **bold** text and a [link](https://x.example/).';
+    const text = Array.from({ length: Math.ceil(MARKDOWN_MAX_CHARS / paragraph.length) + 1 }, () => paragraph).join('\n\n');
+    const root = mount(text);
+    expect(lex).not.toHaveBeenCalled();
+    expect(root.querySelector('strong')).toBeNull();
+    expect(root.querySelectorAll('p.rl-plain').length).toBe(text.split('\n\n').length);
+    expect(root.querySelector('p')!.textContent).toBe(paragraph);
+    expectInert(root);
+  });
+
+  it('falls back to plain paragraphs when lexing or building throws', () => {
+    const lex = vi.spyOn(Lexer.prototype, 'blockTokens').mockImplementation(() => {
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    expect(mount('# Title\n\nBody').textContent).toBe('# TitleBody');
+    // A token the renderer cannot build (a list without items) is caught too.
+    lex.mockImplementation(() => Object.assign([{ type: 'list', raw: '- x' } as unknown as Token], { links: {} }));
+    expect(mount('- x').querySelector('p.rl-plain')!.textContent).toBe('- x');
+  });
+
+  it('never throws, stays inert and shallow, for any Markdown-ish input (property)', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('> ', '- ', '* ', '+ ', '1. ', '  ', '\t', '\n', '\n\n', '_', '*', '**', '__', '~~', '`', '```', '[', ']', '(', ')', '<', '>', '!', '#', '|', '\\', '&#60;', 'a', 'word ', 'http://x.example/', '<script>', '😀', '\r\n'),
+      fc.string({ maxLength: 4 }),
+    );
+    const nested = fc.tuple(fc.constantFrom('> ', '- ', '1. ', '  - ', '> * '), fc.integer({ min: 0, max: 200 }), fc.string({ maxLength: 10 })).map(([prefix, times, tail]) => prefix.repeat(times) + tail);
+    const text = fc.oneof(fc.array(piece, { maxLength: 80 }).map((parts) => parts.join('')), nested);
+    fc.assert(
+      fc.property(text, (markdown) => {
+        const root = mount(markdown);
+        expectInert(root);
+        expect(domDepth(root)).toBeLessThanOrEqual(DEPTH_BOUND);
+        root.remove();
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('lexMarkdown gives the same tokens as marked on ordinary Markdown (it follows Lexer.lex)', () => {
+    const text = '# T\n\nHello **bold** and *em*, `code`, [l](https://a.example/) and ~~x~~.\n\n- one\n- two\n  1. inner\n\n> quote\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```js\nx\n```\n\n[r]: https://r.example/\n\nSee [r].';
+    expect([...lexMarkdown(text)]).toEqual([...new Lexer({ gfm: true, breaks: false }).lex(text)]);
+  });
+
+  it('blockWork weighs each line by its nesting, in one pass', () => {
+    expect(blockWork('> '.repeat(100) + 'x')).toBe(Infinity);
+    const prose = 'text with > > > and - dashes '.repeat(100);
+    expect(blockWork(prose)).toBe(prose.length + 1);
+    expect(blockWork('- - item')).toBe(9 * 3);
+    expect(blockWork('      - item')).toBe(13 * (1 + 1 + 3));
+    // Indentation inside fenced code is not nesting.
+    expect(blockWork('```\n        code\n```')).toBe(4 + 13 + 4 * 1);
+  });
+
+  it('text whose nesting would make lexing costly is shown as plain paragraphs, without lexing', () => {
+    const lex = vi.spyOn(Lexer.prototype, 'blockTokens');
+    const lines: string[] = [];
+    for (let i = 0; lines.join('\n').length < 30_000; i++) lines.push(`${'- '.repeat(1 + (i % 16))}item ${i}`);
+    const text = lines.join('\n');
+    expect(text.length).toBeLessThan(MARKDOWN_MAX_CHARS);
+    expect(blockWork(text)).toBeGreaterThan(MAX_BLOCK_WORK);
+    const root = mount(text);
+    expect(lex).not.toHaveBeenCalled();
+    expect(root.querySelector('ul')).toBeNull();
+    expect(root.querySelector('p.rl-plain')!.textContent).toBe(text);
+  });
+
+  it('an ordinary answer just under the size limit keeps its Markdown', () => {
+    const text = generateAnswer(seededRandom(5), MARKDOWN_MAX_CHARS - 2_000);
+    expect(blockWork(text)).toBeLessThan(MAX_BLOCK_WORK);
+    const root = mount(text);
+    expect(root.querySelectorAll('ul, ol').length).toBeGreaterThan(5);
+    expect(root.querySelectorAll('pre > code').length).toBeGreaterThan(1);
+    expect(root.querySelectorAll('h2').length).toBeGreaterThan(1);
+  });
+});
+
+describe('renderMarkdownCached and useMarkdown (issue 12)', () => {
+  it('the same text gives the same VNodes back without lexing again', () => {
+    const lex = vi.spyOn(Lexer.prototype, 'blockTokens');
+    const text = `Cached **text** ${Math.random()}`;
+    const first = renderMarkdownCached(text);
+    expect(renderMarkdownCached(text)).toBe(first);
+    expect(lex).toHaveBeenCalledTimes(1);
+    renderMarkdownCached(`${text} and more`);
+    expect(lex).toHaveBeenCalledTimes(2);
+  });
+
+  it('a component re-rendered for other reasons lexes its text once', async () => {
+    const lex = vi.spyOn(Lexer.prototype, 'blockTokens');
+    const text = `Hook **text** ${Math.random()}`;
+    let setTick: (n: number) => void = () => undefined;
+    function View() {
+      const [tick, set] = useState(0);
+      setTick = set;
+      const body = useMarkdown(text);
+      return (
+        <div data-tick={tick}>
+          <div class="rl-markdown">{body}</div>
+        </div>
+      );
+    }
+    const root = document.createElement('div');
+    document.body.appendChild(root);
+    render(<View />, root);
+    for (let i = 1; i <= 5; i++) {
+      act(() => setTick(i));
+    }
+    expect(root.querySelector('[data-tick="5"] strong')!.textContent).toBe('text');
+    expect(lex).toHaveBeenCalledTimes(1);
   });
 });
