@@ -54,6 +54,21 @@ export const CorrectionUpdateSchema = v.variant('kind', [
 export type CorrectionUpdate = v.InferOutput<typeof CorrectionUpdateSchema>;
 export type ConsentRequest = Extract<CorrectionUpdate, { kind: 'consent' }>;
 
+/** What a person reads when an answer is over MAX_ANSWER_CHARS (said by the tab and, to be sure, the background). */
+export function tooLongMessage(chars: number): string {
+  return `This answer is too long to correct here (${Math.round(chars / 1000)} KB; the limit is ${MAX_ANSWER_CHARS / 1000} KB). Select a part of it and press the Realign shortcut.`;
+}
+
+/**
+ * A question longer than a message may carry keeps its beginning and its end (where the ask
+ * usually is); the engine fits it to the model's context the same way.
+ */
+export function boundedQuestion(question: string, max = MAX_TEXT_CHARS / 2): string {
+  if (question.length <= max) return question;
+  const half = Math.floor((max - 5) / 2);
+  return `${question.slice(0, half)}\n[…]\n${question.slice(-half)}`;
+}
+
 /** Whether an update ends its correction. */
 export const isFinalUpdate = (update: { kind: string }): boolean => update.kind === 'done' || update.kind === 'error';
 

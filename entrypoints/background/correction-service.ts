@@ -1,5 +1,5 @@
 import type { EngineService } from '../../model/engine-service';
-import { MAX_ANSWER_CHARS, type ConsentRequest, type CorrectionRequest, type CorrectionUpdate, type EngineJob } from '../../utils/messages';
+import { MAX_ANSWER_CHARS, tooLongMessage, type ConsentRequest, type CorrectionRequest, type CorrectionUpdate, type EngineJob } from '../../utils/messages';
 import { CORRECTION_CHANNEL, serveTasks, type PortLike, type TaskContext } from '../../utils/task-port';
 import { CorrectionQueue } from './queue';
 import { messageOf } from '../../utils/errors';
@@ -81,10 +81,7 @@ export class CorrectionService {
     task.signal.addEventListener('abort', () => controller.abort());
     const request: Request = { id: `${tabId}:${++this.sequence}`, tabId, request: message, controller, task };
     if (message.answer.length > MAX_ANSWER_CHARS) {
-      task.emit({
-        kind: 'error',
-        message: `This answer is too long to correct here (${Math.round(message.answer.length / 1000)} KB; the limit is ${MAX_ANSWER_CHARS / 1000} KB). Select a part of it and press the Realign shortcut.`,
-      });
+      task.emit({ kind: 'error', message: tooLongMessage(message.answer.length) });
       return Promise.resolve();
     }
     this.requests.add(request);

@@ -1,5 +1,5 @@
 import { browser } from 'wxt/browser';
-import type { CorrectionRequest, CorrectionUpdate } from '../../utils/messages';
+import { boundedQuestion, MAX_ANSWER_CHARS, tooLongMessage, type CorrectionRequest, type CorrectionUpdate } from '../../utils/messages';
 import { CORRECTION_CHANNEL, TaskClient, type PortLike } from '../../utils/task-port';
 
 export interface CorrectionHandle {
@@ -14,6 +14,12 @@ export interface CorrectionHandle {
  * error the panel can retry; cancelling closes the port.
  */
 export function requestCorrection(request: CorrectionRequest, onUpdate: (update: CorrectionUpdate) => void): CorrectionHandle {
+  // An answer over the limit is said at once: nothing to send (a megabyte would not even fit a message).
+  if (request.answer.length > MAX_ANSWER_CHARS) {
+    queueMicrotask(() => onUpdate({ kind: 'error', message: tooLongMessage(request.answer.length) }));
+    return { cancel: () => undefined, approve: () => undefined };
+  }
+  request = { ...request, question: boundedQuestion(request.question) };
   let port: PortLike;
   try {
     port = browser.runtime.connect({ name: CORRECTION_CHANNEL.name }) as unknown as PortLike;
