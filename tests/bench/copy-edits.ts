@@ -9,17 +9,8 @@ import { resolve } from 'node:path';
 import { Window } from 'happy-dom';
 import { findExchanges } from '../../sites/index';
 
-/** A small deterministic generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../support/prose';
+import { seededRandom } from '../support/prose';
 
 const SITE_URLS: Record<string, string> = {
   chatgpt: 'https://chatgpt.com/c/1',

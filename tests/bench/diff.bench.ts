@@ -2,7 +2,7 @@
 // jsdiff diffWordsWithSpace on the largest, most rewritten pair for comparison.
 import { diffWordsWithSpace } from 'diff';
 import { diffAnswer } from '../../utils/diff.ts';
-import { editWords, generateAnswer, seededRandom } from '../unit/utils/prose.ts';
+import { editWords, generateAnswer, seededRandom } from '../support/prose.ts';
 
 type Figure = { name: string; value: number; unit: string; budget?: string; note?: string };
 

@@ -4,14 +4,10 @@
  * bare with transformers.js in a plain page, and the extension's overhead to the first token.
  * Needs the demo build (`npm run build:test`); `npm run bench` builds it first.
  */
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { startHubServer } from '../support/hub-server';
+import { bundlePage } from '../support/bundle-page';
 import { contentWorld, correctFromContentWorld } from '../support/content-world';
 import { launchWithExtension, setSettings, tinyAlignerSettings } from '../support/chromium';
-import { ORT_WASM_FILES } from '../../utils/build-constants';
 
 type Result = { name: string; value: number; unit: string; budget?: string; note?: string };
 
@@ -30,24 +26,7 @@ interface Timed {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function barePage(): Promise<string> {
-  const folder = join(tmpdir(), `realign-bare-${process.pid}`);
-  mkdirSync(join(folder, 'ort'), { recursive: true });
-  const bundle = await build({
-    entryPoints: [resolve('tests/bench/bare-page-entry.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-    external: ['onnxruntime-node', 'sharp'],
-  });
-  writeFileSync(join(folder, 'bare.js'), bundle.outputFiles[0]!.text);
-  writeFileSync(join(folder, 'bare.html'), '<!doctype html><meta charset="utf-8"><title>bare</title><script type="module" src="bare.js"></script>');
-  for (const file of ORT_WASM_FILES) cpSync(resolve('node_modules/onnxruntime-web/dist', file), join(folder, 'ort', file));
-  return folder;
-}
+const barePage = () => bundlePage('tests/bench/bare-page-entry.ts', 'bare');
 
 export default async function run(): Promise<Result[]> {
   const results: Result[] = [];

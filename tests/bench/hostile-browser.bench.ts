@@ -12,7 +12,7 @@ import { hugeQuestion, markdownCases, shortParagraphs, streamCases } from '../su
 import { startHubServer } from '../support/hub-server';
 import { listenOnLoopback } from '../support/loopback';
 import { Panels } from '../support/panels';
-import { generateAnswer, seededRandom } from '../unit/utils/prose';
+import { generateAnswer, seededRandom } from '../support/prose';
 
 type Result = { name: string; value: number; unit: string; budget?: string; note?: string };
 

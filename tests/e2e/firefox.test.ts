@@ -3,6 +3,7 @@ import type { Browser } from 'puppeteer-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { FIREFOX_TEST_BUILD } from '../support/chromium';
 import { firefoxPanels, launchFirefoxWithExtension, openExtensionPage, setFirefoxSettings, until, waitForRealign } from '../support/firefox';
+import { PRIVILEGED_ATTEMPTS } from '../support/privileged';
 import { tinyAlignerSettings } from '../support/chromium';
 
 let hub: HubServer;
@@ -112,13 +113,7 @@ test('Firefox: the page cannot drive the panel, and a content script holds no se
   expect(JSON.stringify(storage.value)).not.toContain('sk-firefox-secret');
   expect(Object.keys(storage.value as object)).not.toContain('settings');
   // Privileged requests from the content script are refused; its own site's settings are not.
-  for (const [name, data] of [
-    ['saveSettings', { fields: { remoteEndpoint: 'http://attacker.test' } }],
-    ['testRemote', { endpoint: 'http://attacker.test', apiKey: 'x' }],
-    ['setCustomSite', { origin: 'https://attacker.test', enabled: true }],
-    ['clearModels', undefined],
-    ['loadModel', undefined],
-  ] as const) {
+  for (const [name, data] of PRIVILEGED_ATTEMPTS) {
     const result = await panels.attempt(url, { kind: 'message', name, data });
     expect(result, name).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
   }

@@ -6,6 +6,7 @@ import { startRecordingProxy, type RecordingProxy } from '../support/recording-p
 import { HOSTILE_OUTPUT, startHostileServer, type HostileServer } from '../support/hostile-server';
 import { openPage, streamAnswer } from '../support/demo-page';
 import { Panels } from '../support/panels';
+import { PRIVILEGED_ATTEMPTS } from '../support/privileged';
 import { contentWorld, correctFromContentWorld } from '../support/content-world';
 
 // Hardening: untrusted text from the page and from the model is only ever shown as text, nothing
@@ -287,15 +288,7 @@ describe('a web page cannot drive the extension', () => {
     const storage = await panels.attempt({ kind: 'storage' });
     expect(storage.ok).toBe(false);
     expect(JSON.stringify(storage)).not.toContain('sk-chromium-secret');
-    for (const [name, data] of [
-      ['saveSettings', { fields: { remoteEndpoint: 'http://attacker.test' } }],
-      ['testRemote', { endpoint: 'http://attacker.test', apiKey: 'x' }],
-      ['setCustomSite', { origin: 'https://attacker.test', enabled: true }],
-      ['clearModels', undefined],
-      ['loadModel', undefined],
-      ['modelStorage', undefined],
-      ['realignInTab', { tabId: 1 }],
-    ] as const) {
+    for (const [name, data] of PRIVILEGED_ATTEMPTS) {
       expect(await panels.attempt({ kind: 'message', name, data }), name).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
     }
     expect(await panels.attempt({ kind: 'message', name: 'pageConfig', data: { site: 'demo' } })).toMatchObject({ ok: true });

@@ -3,12 +3,8 @@
  * bundled with esbuild) on the tiny Aligner fixtures served by the local hub, on WebGPU
  * (SwiftShader, --enable-unsafe-webgpu) or WASM. Used by the Chromium decode test and bench.
  */
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ORT_WASM_FILES } from '../../utils/build-constants';
+import { bundlePage } from './bundle-page';
 import { CHROMIUM } from './chromium';
 import { startHubServer, type HubServer } from './hub-server';
 
@@ -22,21 +18,7 @@ export interface DecodePage {
 }
 
 export async function openDecodePage(repos: Record<string, string>): Promise<DecodePage> {
-  const folder = mkdtempSync(join(tmpdir(), 'realign-decode-page-'));
-  mkdirSync(join(folder, 'ort'), { recursive: true });
-  const bundle = await build({
-    entryPoints: [resolve('tests/bench/decode-page-entry.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-    external: ['onnxruntime-node', 'sharp'],
-  });
-  writeFileSync(join(folder, 'decode.js'), bundle.outputFiles[0]!.text);
-  writeFileSync(join(folder, 'decode.html'), '<!doctype html><meta charset="utf-8"><title>decode</title><script type="module" src="decode.js"></script>');
-  for (const file of ORT_WASM_FILES) cpSync(resolve('node_modules/onnxruntime-web/dist', file), join(folder, 'ort', file));
+  const folder = await bundlePage('tests/bench/decode-page-entry.ts', 'decode');
   const hub = await startHubServer({ repos, pages: folder });
   let browser: Browser | undefined;
   try {

@@ -1,7 +1,7 @@
 // Hostile inputs of at most a few MB, from issue 12: what a chat page, a model or a remote server
 // could hand Realign to freeze a tab. Deterministic (no randomness between runs), built on demand,
 // shared by tests/bench/hostile.bench.ts and the panel's in-browser long-task measurement.
-import { editWords, generateAnswer, seededRandom } from '../unit/utils/prose';
+import { editWords, generateAnswer, seededRandom } from './prose';
 
 /** A diff pair: the answer and its correction. */
 export interface DiffCase {

@@ -4,55 +4,18 @@
 // WASM backend (the browser code path), with the KV cache in use after the first step.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type * as Transformers from '@huggingface/transformers';
+import { loadTransformers, type Backend, type TJS } from '../../support/transformers-backends';
 
-type TJS = typeof Transformers;
 interface Case { question: string; answer: string; corrected: string }
 
 const cases: Case[] = JSON.parse(readFileSync('tests/fixtures/tiny-aligner-cases.json', 'utf8'));
 const alignerPrompt = (question: string, answer: string) =>
   `BEGINNING OF CONVERSATION: USER: Edit the following Question-Answer pair to make it more helpful and harmless: ${question} | ${answer} ASSISTANT:`;
 
-const require_ = createRequire(import.meta.url);
-const ORT_SYMBOL = Symbol.for('onnxruntime');
-
-/**
- * transformers.js in Node uses onnxruntime-node. To run the browser's WASM backend instead:
- * hand it onnxruntime-web through globalThis[Symbol.for('onnxruntime')] *before* its module is
- * evaluated, with local wasm files (never the CDN), and load a second module instance (the
- * `?ort=wasm` query) so the onnxruntime-node instance of the other tests is untouched.
- */
-async function loadTransformers(backend: 'node' | 'wasm'): Promise<{ tjs: TJS; InferenceSession: unknown }> {
-  let tjs: TJS;
-  let InferenceSession: unknown;
-  if (backend === 'node') {
-    tjs = await import('@huggingface/transformers');
-    InferenceSession = (await import('onnxruntime-node')).InferenceSession;
-  } else {
-    const ort = await import('onnxruntime-web');
-    InferenceSession = ort.InferenceSession;
-    const dist = path.dirname(require_.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
-    ort.env.wasm.wasmPaths = pathToFileURL(dist).href + '/';
-    ort.env.wasm.numThreads = 1;
-    (globalThis as Record<symbol, unknown>)[ORT_SYMBOL] = ort;
-    try {
-      const entry = pathToFileURL(require_.resolve('@huggingface/transformers')).href;
-      tjs = (await import(/* @vite-ignore */ `${entry}?ort=wasm`)) as TJS;
-    } finally {
-      delete (globalThis as Record<symbol, unknown>)[ORT_SYMBOL];
-    }
-    expect(tjs.env.backends.onnx.versions?.web).toBeTruthy();
-    tjs.env.useBrowserCache = false;
-    tjs.env.useFSCache = false;
-    tjs.env.useWasmCache = false;
-  }
-  tjs.env.allowLocalModels = true;
-  tjs.env.allowRemoteModels = false;
-  tjs.env.localModelPath = 'tests/fixtures/models/';
-  return { tjs, InferenceSession };
+/** The InferenceSession class of the runtime a backend uses, to check no silent fallback happens. */
+async function inferenceSessionOf(backend: Backend): Promise<unknown> {
+  return backend === 'node' ? (await import('onnxruntime-node')).InferenceSession : (await import('onnxruntime-web')).InferenceSession;
 }
 
 interface RunRecord { inputLength: number; pastLength: number }
@@ -65,8 +28,7 @@ for (const backend of ['node', 'wasm'] as const) {
     const runs: RunRecord[] = [];
 
     beforeAll(async () => {
-      const loaded = await loadTransformers(backend);
-      tjs = loaded.tjs;
+      tjs = await loadTransformers(backend);
       tokenizer = await tjs.AutoTokenizer.from_pretrained('tiny-aligner');
       model = await tjs.AutoModelForCausalLM.from_pretrained(
         'tiny-aligner',
@@ -77,7 +39,7 @@ for (const backend of ['node', 'wasm'] as const) {
       // Record what each decoder step is fed, to see the KV cache at work.
       const session = (model as unknown as { sessions: Record<string, { run: (feeds: Record<string, { dims: number[] }>, ...rest: unknown[]) => unknown }> }).sessions.model;
       // The session comes from the intended runtime (no silent fall back to onnxruntime-node).
-      expect(session).toBeInstanceOf(loaded.InferenceSession as new () => unknown);
+      expect(session).toBeInstanceOf((await inferenceSessionOf(backend)) as new () => unknown);
       const run = session.run.bind(session);
       session.run = (feeds, ...rest) => {
         runs.push({ inputLength: feeds.input_ids.dims[1], pastLength: feeds['past_key_values.0.key'].dims[2] });

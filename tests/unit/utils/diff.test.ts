@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { _setSegmenterForTests, countChanges, diffAnswer, isFoldable, splitBlocks, tokenize, type DiffPart } from '../../../utils/diff';
-import { editWords, generateAnswer, seededRandom } from './prose';
+import { editWords, generateAnswer, seededRandom } from '../../support/prose';
 
 const original = (parts: DiffPart[]) => parts.filter((p) => p.kind !== 'added').map((p) => p.text).join('');
 const corrected = (parts: DiffPart[]) => parts.filter((p) => p.kind !== 'removed').map((p) => p.text).join('');

@@ -19,7 +19,7 @@ import {
   safeLinkUrl,
   useMarkdown,
 } from '../../../utils/markdown';
-import { generateAnswer, seededRandom } from './prose';
+import { generateAnswer, seededRandom } from '../../support/prose';
 
 function mount(text: string): HTMLDivElement {
   const root = document.createElement('div');
