@@ -13,6 +13,8 @@ export interface Checkpoint {
   /** Weight files and their sizes in bytes. */
   weightFiles: Array<{ name: string; size: number }>;
   tensors: Map<string, TensorEntry>;
+  /** Releases open files (Node file handles). */
+  close(): Promise<void>;
 }
 
 const WEIGHT_LAYOUTS: Array<{ format: CheckpointFormat; index?: string; single?: string }> = [
@@ -21,6 +23,10 @@ const WEIGHT_LAYOUTS: Array<{ format: CheckpointFormat; index?: string; single?:
   { format: 'pytorch-bin-sharded', index: 'pytorch_model.bin.index.json' },
   { format: 'pytorch-bin', single: 'pytorch_model.bin' },
 ];
+
+async function closeAll(sources: ByteSource[]): Promise<void> {
+  await Promise.all(sources.map((source) => source.close?.().catch(() => {})));
+}
 
 export async function readConfig(files: CheckpointFiles, signal?: AbortSignal): Promise<Record<string, unknown>> {
   const text = await files.readText('config.json', signal);
@@ -79,15 +85,20 @@ export async function openCheckpoint(files: CheckpointFiles, signal?: AbortSigna
 
     const tensors = new Map<string, TensorEntry>();
     const weightFiles: Checkpoint['weightFiles'] = [];
-    for (const source of sources) {
-      const entries = layout.format.startsWith('safetensors') ? await readSafetensorsIndex(source, signal) : await readTorchCheckpointIndex(source, signal);
-      for (const entry of entries) {
-        if (tensors.has(entry.name)) throw new ConversionError('bad-input', `${files.description}: tensor ${entry.name} appears in two shards.`);
-        tensors.set(entry.name, entry);
+    try {
+      for (const source of sources) {
+        const entries = layout.format.startsWith('safetensors') ? await readSafetensorsIndex(source, signal) : await readTorchCheckpointIndex(source, signal);
+        for (const entry of entries) {
+          if (tensors.has(entry.name)) throw new ConversionError('bad-input', `${files.description}: tensor ${entry.name} appears in two shards.`);
+          tensors.set(entry.name, entry);
+        }
+        weightFiles.push({ name: source.name, size: await source.size() });
       }
-      weightFiles.push({ name: source.name, size: await source.size() });
+    } catch (error) {
+      await closeAll(sources);
+      throw error;
     }
-    return { config, format: layout.format, weightFiles, tensors };
+    return { config, format: layout.format, weightFiles, tensors, close: () => closeAll(sources) };
   }
   throw new ConversionError(
     'missing-file',

@@ -85,6 +85,7 @@ function sourcesOf(graph: DecoderGraph): string[] {
  */
 export async function inspectCheckpoint(files: CheckpointFiles, signal?: AbortSignal): Promise<CheckpointSummary> {
   const checkpoint = await openCheckpoint(files, signal);
+  await checkpoint.close(); // only the index is needed
   const spec = resolveDecoder(checkpoint.config, checkpoint.tensors);
   const outputBytes = {} as Record<TargetDtype, number>;
   for (const dtype of Object.keys(DTYPES) as TargetDtype[]) {
@@ -156,9 +157,8 @@ function convertedConfig(config: Record<string, unknown>, spec: DecoderSpec, dty
  */
 export async function convertCheckpoint(options: ConvertOptions): Promise<ConversionResult> {
   const started = Date.now();
-  const { files, sink, signal, dtype } = options;
-  const dtypeSpec = DTYPES[dtype];
-  if (!dtypeSpec) throw new ConversionError('bad-input', `Unknown dtype "${dtype}". Choose one of: ${Object.keys(DTYPES).join(', ')}.`);
+  const { files, signal, dtype } = options;
+  if (!DTYPES[dtype]) throw new ConversionError('bad-input', `Unknown dtype "${dtype}". Choose one of: ${Object.keys(DTYPES).join(', ')}.`);
   const progress: ConversionProgress = {
     phase: 'reading-index',
     bytesRead: 0,
@@ -183,6 +183,22 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
   report(true);
 
   const checkpoint = await openCheckpoint(files, signal);
+  try {
+    return await convertOpened(options, checkpoint, progress, report, started);
+  } finally {
+    await checkpoint.close();
+  }
+}
+
+async function convertOpened(
+  options: ConvertOptions,
+  checkpoint: Checkpoint,
+  progress: ConversionProgress,
+  report: (force?: boolean) => void,
+  started: number,
+): Promise<ConversionResult> {
+  const { files, sink, signal, dtype } = options;
+  const dtypeSpec = DTYPES[dtype];
   const spec = resolveDecoder(checkpoint.config, checkpoint.tensors);
   const tokenizer = await resolveTokenizer({
     model: files,
@@ -200,18 +216,8 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
   }
   progress.bytesTotal = sources.reduce((sum, name) => sum + checkpoint.tensors.get(name)!.byteLength, 0);
   progress.tensorsTotal = graph.tasks.length;
-  // Read each file front to back: the checkpoint's own order, computed tables first.
-  const orderOf = (source: string | null) => {
-    if (source === null) return [-1, -1];
-    const tensor = checkpoint.tensors.get(source)!;
-    return [checkpoint.weightFiles.findIndex((f) => f.name === tensor.file), tensor.order];
-  };
-  graph.tasks.sort((a, b) => {
-    const [fa, oa] = orderOf(a.source);
-    const [fb, ob] = orderOf(b.source);
-    return fa! - fb! || oa! - ob!;
-  });
-
+  // Tasks run in graph order, whatever the checkpoint's file order: a model converts to the same
+  // bytes from safetensors, sharded safetensors or .bin (range reads need no sequential order).
   const modelFile = `model${dtypeSpec.suffix}.onnx`;
   const layout = layoutWeights(graph, modelFile, options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
   const initializers: TensorSpec[] = [

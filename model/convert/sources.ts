@@ -11,6 +11,8 @@ export interface ByteSource {
   size(): Promise<number>;
   /** Exactly `length` bytes from `offset`, in a fresh buffer (byteOffset 0, so typed views align). */
   read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array>;
+  /** Releases what the source holds open (a file handle); reading again reopens it. */
+  close?(): Promise<void>;
 }
 
 export interface ReadOptions {
