@@ -1,6 +1,6 @@
 import { ConversionError } from './errors';
 import type { ByteSource } from './sources';
-import { u64 } from './sources';
+import { u32 } from './sources';
 import { elementCount, SOURCE_BYTES, type SourceDtype, type TensorEntry } from './tensors';
 
 /** A safetensors header is JSON; anything this large is not a checkpoint header. */
@@ -14,7 +14,8 @@ const MAX_HEADER = 100 * 1024 * 1024;
 export async function readSafetensorsIndex(source: ByteSource, signal?: AbortSignal): Promise<TensorEntry[]> {
   const fileSize = await source.size();
   if (fileSize < 8) throw new ConversionError('bad-input', `${source.name} is too short to be a safetensors file.`);
-  const headerLength = u64(await source.read(0, 8, { signal }), 0);
+  const prefix = await source.read(0, 8, { signal });
+  const headerLength = u32(prefix, 4) === 0 ? u32(prefix, 0) : Infinity;
   if (headerLength > MAX_HEADER || 8 + headerLength > fileSize) {
     throw new ConversionError('bad-input', `${source.name} is not a safetensors file (header length ${headerLength}).`);
   }
