@@ -303,7 +303,7 @@ async function convertOpened(
         progress.bytesWritten += bytes.length;
       }
       progress.tensorsDone += 1;
-      report();
+      report(true);
     }
     try {
       await closeData();
