@@ -241,7 +241,10 @@ export function buildDecoderGraph(spec: DecoderSpec, dtype: TargetDtype): Decode
   const scale = g.float(1 / Math.sqrt(HD), float);
 
   // ---- embedding ------------------------------------------------------------------------------
-  const embedQuantized = quant !== null && H % quant.block === 0;
+  // GatherBlockQuantized rows are not padded, and onnxruntime-web's WebGPU kernel reads 4-bit
+  // zero points as exactly blocks/2 bytes per row (the CPU one as ceil(blocks/2)): quantize the
+  // table only where both agree, else keep it in floats (real models: 896, 2048, 4096 all fit).
+  const embedQuantized = quant !== null && H % quant.block === 0 && (quant.bits === 8 || (H / quant.block) % 2 === 0);
   let x: string;
   let headFromEmbedding: { outputs: WeightOutput[]; produce: (raw: Uint8Array, d: SourceDtype) => Uint8Array[] } | null = null;
   if (embedQuantized) {

@@ -224,15 +224,16 @@ def dequantize_rows(weight, bits, block):
 
 def dequantized_weights(cfg, w, mode):
     """Every linear weight and the LM head (a tied head quantizes the embedding's copy) are
-    quantized; the embedding table too when the hidden size is a whole number of blocks
-    (GatherBlockQuantized's rows are not padded), as model/convert/graph.ts does."""
+    quantized; the embedding table too when the hidden size is a whole number of blocks (an even
+    number for 4 bits), as model/convert/graph.ts does."""
     spec = QUANT[mode]
     out = dict(w)
     for name in w:
         if name.endswith('_proj.weight'):
             out[name] = dequantize_rows(w[name], spec['bits'], spec['block'])
     out['lm_head.weight'] = dequantize_rows(w.get('lm_head.weight', w['model.embed_tokens.weight']), spec['bits'], spec['block'])
-    if cfg['hidden_size'] % spec['block'] == 0:
+    blocks, rest = divmod(cfg['hidden_size'], spec['block'])
+    if rest == 0 and (spec['bits'] == 8 or blocks % 2 == 0):
         out['model.embed_tokens.weight'] = dequantize_rows(w['model.embed_tokens.weight'], spec['bits'], spec['block'])
     return out
 
@@ -493,9 +494,8 @@ def build_arch(name, cfg):
 # ---------------------------------------------------------------------------------------------
 def zip_with_pickle(path, pickle_bytes):
     with zipfile.ZipFile(path, 'w', compression=zipfile.ZIP_STORED) as z:
-        z.writestr('archive/data.pkl', pickle_bytes)
-        z.writestr('archive/version', '3\n')
-        z.writestr('archive/data/0', b'\0' * 16)
+        for name, data in (('archive/data.pkl', pickle_bytes), ('archive/version', b'3\n'), ('archive/data/0', b'\0' * 16)):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)  # fixed time: same bytes each build
 
 
 def build_malicious():

@@ -68,6 +68,8 @@ const TYPES: Record<string, string> = {
   '.onnx': 'application/octet-stream',
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
   '.css': 'text/css',
   '.txt': 'text/plain; charset=utf-8',
 };
