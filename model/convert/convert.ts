@@ -1,7 +1,7 @@
 import { resolveDecoder, type DecoderSpec } from './architectures';
 import { openCheckpoint, type Checkpoint } from './checkpoint';
 import { ConversionError, throwIfAborted } from './errors';
-import { buildDecoderGraph, DTYPES, type DecoderGraph, type TargetDtype } from './graph';
+import { buildDecoderGraph, DTYPES, type DecoderGraph, type GraphOptions, type TargetDtype } from './graph';
 import { encodeModel, type ExternalLocation, type TensorSpec } from './onnx-proto';
 import { writeWholeFile, storageError, type OutputSink } from './sinks';
 import type { CheckpointFiles } from './sources';
@@ -42,6 +42,8 @@ export interface ConvertOptions {
   maxChunkBytes?: number;
   /** Recorded in config.json (`realign_conversion.source`), e.g. the hub id. */
   sourceLabel?: string;
+  /** MatMulNBits accuracy_level for q4/q8 (see GraphOptions); default 0, exact float compute. */
+  accuracyLevel?: GraphOptions['accuracyLevel'];
 }
 
 export interface ConversionResult {
@@ -208,7 +210,7 @@ async function convertOpened(
     config: checkpoint.config,
     signal,
   });
-  const graph = buildDecoderGraph(spec, dtype);
+  const graph = buildDecoderGraph(spec, dtype, { accuracyLevel: options.accuracyLevel });
   const sources = sourcesOf(graph);
   for (const name of sources) {
     const tensor = checkpoint.tensors.get(name)!;

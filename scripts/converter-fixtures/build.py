@@ -74,6 +74,12 @@ ARCHS = {
                   intermediate_size=96, vocab_size=277, rope_theta=1e6, rms_norm_eps=1e-6,
                   tie_word_embeddings=True, max_position_embeddings=256, qkv_bias=True,
                   padded_vocab=4, seed=14),
+    # Qwen2 again with a hidden size of two quantization blocks: the tied head then shares the
+    # embedding's q4/q8 codes (GatherBlockQuantized for the lookup, MatMulNBits for the head).
+    'qwen2-tied-blocks': dict(model_type='qwen2', architectures=['Qwen2ForCausalLM'], hidden_size=64,
+                              num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=2,
+                              intermediate_size=96, vocab_size=259, rope_theta=1e6, rms_norm_eps=1e-6,
+                              tie_word_embeddings=True, max_position_embeddings=128, qkv_bias=True, seed=15),
 }
 # Storage dtype of each format, per architecture (the real checkpoints' choices).
 FORMATS = {
@@ -81,6 +87,7 @@ FORMATS = {
     'tinyllama': {'safetensors': 'bf16', 'sharded': 'bf16', 'bin': 'fp32'},
     'mistral': {'safetensors': 'bf16', 'sharded': 'bf16', 'bin': 'fp16'},
     'qwen2': {'safetensors': 'bf16', 'sharded': 'bf16', 'bin': 'bf16'},
+    'qwen2-tied-blocks': {'safetensors': 'bf16'},
 }
 TORCH_DTYPES = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
 ST_DTYPES = {'fp32': 'F32', 'fp16': 'F16', 'bf16': 'BF16'}

@@ -8,7 +8,7 @@ import { FolderSink, localFolderFiles } from '../../../../model/convert/node';
 import type { Reference } from './harness';
 
 export const FIXTURES = 'tests/fixtures/converter';
-export const ARCHITECTURES = ['llama', 'tinyllama', 'mistral', 'qwen2'] as const;
+export const ARCHITECTURES = ['llama', 'tinyllama', 'mistral', 'qwen2', 'qwen2-tied-blocks'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export function reference(arch: Architecture): Reference & { formats: Record<string, string> } {
