@@ -61,7 +61,14 @@ export class HttpByteSource implements ByteSource {
 
   async size(): Promise<number> {
     if (this.knownSize === null) await this.read(0, 1);
-    return this.knownSize!;
+    if (this.knownSize === null) {
+      // No readable Content-Range (a CDN that does not expose it to this page): ask with HEAD.
+      const response = await this.fetchImpl(this.resolvedUrl ?? this.url, { method: 'HEAD' });
+      const length = Number(response.headers.get('Content-Length') ?? response.headers.get('X-Linked-Size') ?? NaN);
+      if (!Number.isSafeInteger(length)) throw new ConversionError('network', `The server does not say how large ${this.name} is (no Content-Range or Content-Length).`);
+      this.knownSize = length;
+    }
+    return this.knownSize;
   }
 
   async read(offset: number, length: number, options: ReadOptions = {}): Promise<Uint8Array> {

@@ -78,6 +78,39 @@ Object.assign(globalThis, {
     }
   },
 
+  /**
+   * Measurement: creates a session for a converted graph fetched from `url` (its data files beside
+   * it) on `device`, then runs `steps` one-token steps. Reports times, or the error.
+   */
+  async loadAndStep(options: Setup & { url: string; dataFiles: string[]; device: 'webgpu' | 'wasm'; steps: number }) {
+    configure(options);
+    const started = performance.now();
+    try {
+      const base = options.url.slice(0, options.url.lastIndexOf('/') + 1);
+      const session = await ort.InferenceSession.create(options.url, {
+        executionProviders: [options.device],
+        externalData: options.dataFiles.map((path) => ({ path, data: `${base}${path}` })),
+      });
+      const loadMs = performance.now() - started;
+      const stepMs: number[] = [];
+      const pasts = session.inputMetadata.filter((m) => m.name.startsWith('past_key_values.')) as unknown as Array<{ name: string; type: string; shape: Array<number | string> }>;
+      let past: Record<string, ort.Tensor> = {};
+      for (const m of pasts) past[m.name] = new ort.Tensor(m.type as 'float32', new Float32Array(0), [1, Number(m.shape[1]), 0, Number(m.shape[3])]);
+      for (let i = 0; i < options.steps; i++) {
+        const t = performance.now();
+        const ids = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [1, values.length]);
+        const out = await session.run({ input_ids: ids([5 + i]), attention_mask: ids(new Array(i + 1).fill(1)), position_ids: ids([i]), ...past });
+        past = {};
+        for (const m of pasts) past[m.name] = out[m.name.replace('past_key_values.', 'present.')]!;
+        stepMs.push(performance.now() - t);
+      }
+      await session.release();
+      return { ok: true, loadMs, stepMs };
+    } catch (error) {
+      return { ok: false, loadMs: performance.now() - started, error: String((error as Error).message ?? error).slice(0, 500) };
+    }
+  },
+
   /** transformers.js loads the converted model (no request expected) and corrects an answer. */
   async correctWithTransformers(options: Setup & { target: string; device: 'webgpu' | 'wasm'; question: string; answer: string }) {
     configure(options);
