@@ -74,6 +74,9 @@ export class HttpByteSource implements ByteSource {
   async read(offset: number, length: number, options: ReadOptions = {}): Promise<Uint8Array> {
     if (length === 0) return new Uint8Array(0);
     let lastError: unknown;
+    // Bytes already reported by failed attempts: a retry reports only what goes past them, so
+    // progress never moves backwards and never counts a byte twice.
+    let reported = 0;
     for (let attempt = 0; attempt <= RETRIES; attempt++) {
       throwIfAborted(options.signal);
       let delivered = 0;
@@ -82,14 +85,15 @@ export class HttpByteSource implements ByteSource {
           ...options,
           onBytes: (bytes) => {
             delivered += bytes;
-            options.onBytes?.(bytes);
+            if (delivered > reported) {
+              options.onBytes?.(delivered - reported);
+              reported = delivered;
+            }
           },
         });
       } catch (error) {
         if (isAbortError(error)) throw new ConversionError('aborted', 'The conversion was cancelled.');
         if (error instanceof ConversionError && error.code !== 'network') throw error;
-        // Undo the progress of the failed attempt: the bytes will be counted again.
-        if (delivered > 0) options.onBytes?.(-delivered);
         lastError = error;
         if (attempt < RETRIES) await sleep(250 * 2 ** attempt, options.signal);
       }

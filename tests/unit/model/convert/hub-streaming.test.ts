@@ -72,9 +72,10 @@ describe('conversion from a hub with a CDN redirect', () => {
     expect(converting.length).toBeGreaterThan(0);
   });
 
-  it('re-resolves expired CDN links and retries a dropped request', async () => {
+  it('re-resolves expired CDN links, retries a dropped request and a body cut halfway', async () => {
     let cdnReads = 0;
     let dropped = false;
+    let cut = false;
     const flaky: FetchLike = async (input, init) => {
       if (input.startsWith(hub.cdn!.url)) {
         cdnReads += 1;
@@ -83,12 +84,41 @@ describe('conversion from a hub with a CDN redirect', () => {
           dropped = true;
           throw new TypeError('fetch failed');
         }
+        const response = await fetch(input, init);
+        const length = Number(response.headers.get('Content-Length'));
+        if (!cut && response.status === 206 && length > 2000) {
+          // The connection breaks after half the body has arrived.
+          cut = true;
+          const reader = response.body!.getReader();
+          let sent = 0;
+          const body = new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              const { done, value } = await reader.read();
+              if (done || sent + value.length > length / 2) return controller.error(new TypeError('terminated'));
+              sent += value.length;
+              controller.enqueue(value);
+            },
+          });
+          return new Response(body, { status: 206, headers: response.headers });
+        }
+        return response;
       }
       return fetch(input, init);
     };
     const cdnBefore = hub.cdn!.requests.length;
-    await convertCheckpoint({ files: hubFiles('fixtures/qwen2-sharded', flaky), sink: new FolderSink(out('hub-flaky')), dtype: 'q4', sourceLabel: 'fixture/qwen2' });
+    const updates: ConversionProgress[] = [];
+    await convertCheckpoint({
+      files: hubFiles('fixtures/qwen2-sharded', flaky),
+      sink: new FolderSink(out('hub-flaky')),
+      dtype: 'q4',
+      sourceLabel: 'fixture/qwen2',
+      onProgress: (p) => updates.push(p),
+    });
     expect(dropped).toBe(true);
+    expect(cut).toBe(true);
+    // Progress neither goes back nor counts the retried bytes twice.
+    for (let i = 1; i < updates.length; i++) expect(updates[i]!.bytesRead).toBeGreaterThanOrEqual(updates[i - 1]!.bytesRead);
+    expect(updates.at(-1)!.bytesRead).toBe(updates.at(-1)!.bytesTotal);
     expect(hub.cdn!.requests.slice(cdnBefore).some((r) => r.status === 403)).toBe(true);
     const local = await cache.convert('qwen2', 'sharded', 'q4');
     expect(Buffer.compare(data(out('hub-flaky'), 'model_q4.onnx_data'), data(local.folder, 'model_q4.onnx_data'))).toBe(0);
