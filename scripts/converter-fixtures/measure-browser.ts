@@ -26,21 +26,41 @@ writeFileSync(join(pages, 'converter.js'), bundle.outputFiles[0]!.text);
 writeFileSync(join(pages, 'converter.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="converter.js"></script>');
 for (const file of ORT_WASM_FILES) cpSync(resolve('node_modules/onnxruntime-web/dist', file), join(pages, 'ort', file));
 const hub = await startHubServer({ repos: { 'measure/model': folder }, pages, redirectFilesFrom: 1e6 });
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-precise-memory-info'] });
+// A persistent profile on disk, as the extension has: an incognito context keeps Cache Storage
+// in memory with a small quota (a 707 MB entry fails there with "Unexpected internal error").
+const profile = mkdtempSync(join(tmpdir(), 'realign-measure-profile-'));
+const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-precise-memory-info'] });
 try {
-  const page = await browser.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => process.env.VERBOSE && console.error(m.text()));
   await page.addInitScript({ content: 'window.__name = (f) => f;' });
   await page.goto(`${hub.url}/pages/converter.html`);
   await page.waitForFunction(() => 'convertInPage' in window);
-  const cdp = await browser.newBrowserCDPSession();
-  const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: Array<{ type: string; id: number }> };
-  const memory = (key: string) =>
-    Object.fromEntries(
-      processInfo
-        .filter((p) => p.type === 'renderer' || p.type === 'GPU')
-        .map((p) => [p.type, Number(/(\d+) kB/.exec(readFileSync(`/proc/${p.id}/status`, 'utf8').split('\n').find((l) => l.startsWith(key)) ?? '0 kB')![1]) / 1000]),
-    );
+  // This profile's renderer and GPU processes, found by their command lines.
+  const processes = readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .flatMap((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (!cmdline.includes(profile)) return [];
+        const type = /--type=([\w-]+)/.exec(cmdline)?.[1];
+        return type === 'renderer' || type === 'gpu-process' ? [{ pid, type }] : [];
+      } catch {
+        return [];
+      }
+    });
+  const memory = (key: string) => {
+    const out: Record<string, number> = {};
+    for (const { pid, type } of processes) {
+      try {
+        const kb = Number(/(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(key)) ?? '0 kB')![1]);
+        out[type] = Math.max(out[type] ?? 0, kb / 1000);
+      } catch {
+        // the process ended
+      }
+    }
+    return out;
+  };
   const before = memory('VmRSS');
   const setup = { host: `${hub.url}/`, ortBase: `${hub.url}/pages/ort/` };
   const call = (name: string, options: object) => page.evaluate(([n, o]) => (window as unknown as Record<string, (o: object) => Promise<unknown>>)[n as string]!(o as object), [name, { ...setup, ...options }] as const);
@@ -54,7 +74,8 @@ try {
   }
   console.log(JSON.stringify({ mode, folder, arg, result, rssBeforeMB: before, peakRssMB: memory('VmHWM') }, (key, value) => (key === 'files' ? undefined : value)));
 } finally {
-  await browser.close();
+  await context.close();
   await hub.close();
   rmSync(pages, { recursive: true, force: true });
+  rmSync(profile, { recursive: true, force: true });
 }
