@@ -258,33 +258,58 @@ export function buildDecoderGraph(spec: DecoderSpec, dtype: TargetDtype, options
   const scale = g.float(1 / Math.sqrt(HD), float);
 
   // ---- embedding ------------------------------------------------------------------------------
-  // GatherBlockQuantized rows are not padded, and onnxruntime-web's WebGPU kernel reads 4-bit
-  // zero points as exactly blocks/2 bytes per row (the CPU one as ceil(blocks/2)): quantize the
-  // table only where both agree, else keep it in floats (real models: 896, 2048, 4096 all fit).
-  const embedQuantized = quant !== null && H % quant.block === 0 && (quant.bits === 8 || (H / quant.block) % 2 === 0);
+  // Quantized dtypes keep the table as 8-bit block codes (uint8 [V, H]) with float scales and
+  // zero points per block, looked up with Gather and dequantized with plain ops. (ONNX Runtime's
+  // GatherBlockQuantized would be one node, but the asyncify build that browsers load has no WASM
+  // kernel for it, and its WebGPU and CPU kernels disagree on packed 4-bit zero points.)
+  const embedQuantized = quant !== null && H % quant.block === 0;
   let x: string;
   let headFromEmbedding: { outputs: WeightOutput[]; produce: (raw: Uint8Array, d: SourceDtype) => Uint8Array[] } | null = null;
+  let tiedHeadInputs: string[] | null = null;
   if (embedQuantized) {
-    // Stored with GatherBlockQuantized's dims ([V, H·bits/8] codes, [V, blocks] scales and zero
-    // points); when H is a whole number of blocks these are byte for byte MatMulNBits's
-    // [V, blocks, block·bits/8], [V·blocks], so a tied head reads the same bytes (aliases).
-    const q = quantizedOutputs(names.embed, V, H, quant!);
-    const blocks = H / quant!.block;
-    const [codes, scales, zeros] = q.outputs as [WeightOutput, WeightOutput, WeightOutput];
-    const rows = [
-      output(`${codes.name}.rows`, codes.dataType, [V, (H * quant!.bits) / 8]),
-      output(`${scales.name}.rows`, scales.dataType, [V, blocks]),
-      output(`${zeros.name}.rows`, zeros.dataType, [V, zeros.dims[0]! / V]),
+    const q8: QuantSpec = { bits: 8, block: quant!.block };
+    const blocks = H / q8.block;
+    const base = names.embed;
+    const outputs = [
+      output(`${base}.codes8`, OnnxDataType.UINT8, [V, H]),
+      output(`${base}.scales8`, F, [V, blocks]),
+      output(`${base}.zero_points8`, F, [V, blocks]),
     ];
-    g.tasks.push({ source: names.embed, outputs: rows, produce: (raw, d) => q.produce(raw!, d!) });
-    if (spec.tieEmbeddings) q.outputs.forEach((o, i) => g.aliases.push({ name: o.name, dataType: o.dataType, dims: o.dims, of: rows[i]!.name }));
-    x = g.op1(
-      'GatherBlockQuantized',
-      [rows[0]!.name, 'input_ids', rows[1]!.name, rows[2]!.name],
-      '/model/embed_tokens/GatherBlockQuantized',
-      { gather_axis: 0, quantize_axis: 1, block_size: quant!.block, bits: quant!.bits },
-      'com.microsoft',
-    );
+    let head: ReturnType<typeof quantizedOutputs> | null = null;
+    if (spec.tieEmbeddings && quant!.bits === 8) {
+      // An 8-bit tied head reads the table's own codes and scales (same bytes as MatMulNBits's
+      // [V, blocks, block] and [V·blocks]); only its zero points are stored again, as uint8.
+      outputs.push(output(`${base}.zero_points8.uint8`, OnnxDataType.UINT8, [V * blocks]));
+      g.aliases.push(
+        { name: `${base}.codes8.blocks`, dataType: OnnxDataType.UINT8, dims: [V, blocks, q8.block], of: outputs[0]!.name },
+        { name: `${base}.scales8.flat`, dataType: F, dims: [V * blocks], of: outputs[1]!.name },
+      );
+      tiedHeadInputs = [`${base}.codes8.blocks`, `${base}.scales8.flat`, `${base}.zero_points8.uint8`];
+    } else if (spec.tieEmbeddings) {
+      head = quantizedOutputs(`${base}.head`, V, H, quant!);
+      outputs.push(...head.outputs);
+      tiedHeadInputs = head.outputs.map((o) => o.name);
+    }
+    g.tasks.push({
+      source: base,
+      outputs,
+      produce: (raw, d) => {
+        const table = quantizeRows(raw!, d!, V, H, q8, float);
+        const zeros = convertToBytes(new Uint8Array(Float32Array.from(table.zeroPoints).buffer), 'F32', float);
+        const bytes = [table.codes, table.scales, zeros];
+        if (spec.tieEmbeddings && quant!.bits === 8) bytes.push(table.zeroPoints);
+        if (head) bytes.push(...head.produce(raw!, d!));
+        return bytes;
+      },
+    });
+    const e = '/model/embed_tokens';
+    const codes = g.op1('Cast', [g.op1('Gather', [outputs[0]!.name, 'input_ids'], `${e}/codes/Gather`, { axis: 0 })], `${e}/codes/Cast`, { to: F });
+    const perBlock = (tensor: string, what: string) =>
+      unsqueeze(g.op1('Gather', [tensor, 'input_ids'], `${e}/${what}/Gather`, { axis: 0 }), [-1], `${e}/${what}/Unsqueeze`);
+    const blocked = g.op1('Reshape', [codes, g.int64([0, 0, blocks, q8.block])], `${e}/codes/Reshape`);
+    const centred = g.op1('Sub', [blocked, perBlock(outputs[2]!.name, 'zero_points')], `${e}/Sub`);
+    const scaled = g.op1('Mul', [centred, perBlock(outputs[1]!.name, 'scales')], `${e}/Mul`);
+    x = g.op1('Reshape', [scaled, g.int64([0, 0, H])], `${e}/Reshape`);
   } else {
     const embedTask: WeightTask = {
       source: names.embed,
@@ -354,9 +379,9 @@ export function buildDecoderGraph(spec: DecoderSpec, dtype: TargetDtype, options
   // ---- head -----------------------------------------------------------------------------------
   const final = norm(x, '/model/norm', names.finalNorm);
   let logits: string;
-  if (spec.tieEmbeddings && embedQuantized) {
-    const [codes, scales, zeros] = g.aliases.slice(-3);
-    logits = g.op1('MatMulNBits', [final, codes!.name, scales!.name, zeros!.name], '/lm_head/MatMulNBits', nbitsAttributes(H, V, quant!), 'com.microsoft');
+  if (tiedHeadInputs) {
+    const bits = quant!.bits;
+    logits = g.op1('MatMulNBits', [final, ...tiedHeadInputs], '/lm_head/MatMulNBits', nbitsAttributes(H, V, { bits, block: quant!.block }), 'com.microsoft');
   } else if (headFromEmbedding) {
     const names_ = headFromEmbedding.outputs.map((o) => o.name);
     logits = quant

@@ -1,8 +1,8 @@
 import { floatToHalf, decodeFloats, type SourceDtype } from './tensors';
 
 /**
- * Block-wise asymmetric weight quantization in the layout of ONNX Runtime's MatMulNBits and
- * GatherBlockQuantized (com.microsoft): a [N, K] weight (PyTorch's [out, in]) is cut into blocks
+ * Block-wise asymmetric weight quantization in the layout of ONNX Runtime's MatMulNBits
+ * (com.microsoft): a [N, K] weight (PyTorch's [out, in]) is cut into blocks
  * of `block` along K; each block stores `bits`-bit codes, a scale and a zero point, and
  * dequantizes as (code - zero_point) * scale.
  *

@@ -230,18 +230,17 @@ def dequantize_rows(weight, bits, block):
 
 
 def dequantized_weights(cfg, w, mode):
-    """Every linear weight and the LM head (a tied head quantizes the embedding's copy) are
-    quantized; the embedding table too when the hidden size is a whole number of blocks (an even
-    number for 4 bits), as model/convert/graph.ts does."""
+    """Every linear weight and the LM head (a tied head quantizes its own copy of the embedding)
+    are quantized with the mode's bits; the embedding table, when the hidden size is a whole
+    number of blocks, with 8 bits (uint8 codes looked up with Gather), as model/convert/graph.ts does."""
     spec = QUANT[mode]
     out = dict(w)
     for name in w:
         if name.endswith('_proj.weight'):
             out[name] = dequantize_rows(w[name], spec['bits'], spec['block'])
     out['lm_head.weight'] = dequantize_rows(w.get('lm_head.weight', w['model.embed_tokens.weight']), spec['bits'], spec['block'])
-    blocks, rest = divmod(cfg['hidden_size'], spec['block'])
-    if rest == 0 and (spec['bits'] == 8 or blocks % 2 == 0):
-        out['model.embed_tokens.weight'] = dequantize_rows(w['model.embed_tokens.weight'], spec['bits'], spec['block'])
+    if cfg['hidden_size'] % spec['block'] == 0:
+        out['model.embed_tokens.weight'] = dequantize_rows(w['model.embed_tokens.weight'], 8, spec['block'])
     return out
 
 

@@ -1,8 +1,9 @@
 // The converter in Chromium: a plain page converts the fixtures from the test hub (range reads
 // through the 302 to the CDN origin) into Cache Storage, then runs the graphs on onnxruntime-web's
-// WebGPU provider (SwiftShader here) against the PyTorch references — every node but the integer
-// mask bookkeeping on WebGPU — and transformers.js loads a converted model from the cache with no
-// request at all. fp16 graphs are not run here: SwiftShader has no shader-f16 (tested on WASM).
+// WebGPU provider (SwiftShader here; every node but the integer mask bookkeeping on WebGPU) and on
+// its WASM provider — the asyncify build browsers load, whose CPU kernels differ from the Node
+// build's — against the PyTorch references; transformers.js loads a converted model from the
+// cache with no request at all. fp16 graphs run on WASM only: SwiftShader has no shader-f16.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,7 +91,7 @@ function lastPlacements(from: number): Map<string, string[]> {
   return placements;
 }
 
-async function convertAndCheck(arch: Architecture, dtype: TargetDtype, repo = `fixtures/${arch}`, tokenizerRepo?: string) {
+async function convertInPage(arch: Architecture, dtype: TargetDtype, repo = `fixtures/${arch}`, tokenizerRepo?: string): Promise<string> {
   const target = `converted/${arch}-${dtype}-${repo.split('/')[1]}`;
   const cdnBefore = hub.cdn!.requests.length;
   const converted = await api('convertInPage', { repo, target, dtype, tokenizerRepo });
@@ -100,49 +101,62 @@ async function convertAndCheck(arch: Architecture, dtype: TargetDtype, repo = `f
   expect(weightReads.every((r) => r.status === 206 && /^bytes=\d+-\d+$/.test(r.range ?? ''))).toBe(true);
   expect(converted.monotonic).toBe(true);
   expect(converted.files.at(-1)!.path).toBe('config.json');
+  return target;
+}
 
+async function check(arch: Architecture, dtype: TargetDtype, target: string, device: 'webgpu' | 'wasm') {
   const from = consoleLines.length;
   const checks = await api('checkGraph', {
     target,
     dtype,
-    device: 'webgpu',
+    device,
     reference: reference(arch),
     expected: Array.from(referenceLogits(arch, referenceFor(dtype))),
     batchExpected: Array.from(referenceLogits(arch, 'batch')),
   });
   const placements = lastPlacements(from);
-  expect(placements.get('WebGpuExecutionProvider')?.length).toBeGreaterThan(50);
-  // Only integer bookkeeping may run on the CPU: the mask (Shape, Range, comparisons on int64).
   const onCpu = placements.get('CPUExecutionProvider') ?? [];
-  expect(onCpu.filter((name) => !name.startsWith(MASK_SCOPE))).toEqual([]);
+  if (device === 'webgpu') {
+    expect(placements.get('WebGpuExecutionProvider')?.length).toBeGreaterThan(50);
+    // Only integer bookkeeping may run on the CPU: the mask (Shape, Range, comparisons on int64).
+    expect(onCpu.filter((name) => !name.startsWith(MASK_SCOPE))).toEqual([]);
+  }
   return { checks, onCpu };
 }
 
-describe('converted graphs on WebGPU (SwiftShader) in Chromium', () => {
+const largest = (values: Float32Array) => values.reduce((max, x) => Math.max(max, Math.abs(x)), 0);
+
+describe('converted graphs on WebGPU (SwiftShader) and WASM in Chromium', () => {
   for (const arch of ARCHITECTURES) {
-    it(`${arch}: fp32 matches the PyTorch reference; q4 and q8 match their dequantized references`, async () => {
-      const { checks, onCpu } = await convertAndCheck(arch, 'fp32');
-      console.log(`[webgpu] ${arch} fp32: max |diff| ${checks.full.toExponential(2)}; on the CPU: ${onCpu.join(', ') || 'nothing'}`);
-      expect(checks.full).toBeLessThanOrEqual(1e-3);
-      expect(checks.stepwise).toBeLessThanOrEqual(1e-3);
-      expect(checks.greedy).toEqual(reference(arch).greedy);
-      expect(checks.multiToken).toBeLessThanOrEqual(1e-3);
-      expect(checks.rollback).toBeLessThanOrEqual(1e-3);
-      expect(checks.batch).toBeLessThanOrEqual(1e-3);
-      for (const dtype of ['q4', 'q8'] as const) {
-        const quantized = (await convertAndCheck(arch, dtype)).checks;
-        expect(quantized.full).toBeLessThanOrEqual(1e-3);
-        expect(quantized.stepwise).toBeLessThanOrEqual(1e-3);
-        expect(quantized.multiToken).toBeLessThanOrEqual(1e-3);
-        expect(quantized.rollback).toBeLessThanOrEqual(1e-3);
-        const figures = drift(Float32Array.from(quantized.logits), referenceLogits(arch, 'fp32'), reference(arch).config.vocab_size);
-        console.log(`[drift] ${arch} ${dtype} vs fp32 (WebGPU): cosine ${figures.cosine.toFixed(4)}, argmax agreement ${(figures.argmaxAgreement * 100).toFixed(0)}%`);
+    it(`${arch}: fp32 matches the PyTorch reference, q4/q8 their dequantized references, fp16/q4f16 within half precision`, async () => {
+      for (const dtype of ['fp32', 'q4', 'q8', 'fp16', 'q4f16'] as const) {
+        const target = await convertInPage(arch, dtype);
+        // SwiftShader has no shader-f16: half-precision graphs run on the browser's WASM only.
+        const devices = dtype === 'fp16' || dtype === 'q4f16' ? (['wasm'] as const) : (['webgpu', 'wasm'] as const);
+        for (const device of devices) {
+          const { checks, onCpu } = await check(arch, dtype, target, device);
+          const tolerance = dtype.includes('16') ? 0.01 * largest(referenceLogits(arch, referenceFor(dtype))) : 1e-3;
+          if (device === 'webgpu' && dtype === 'fp32') console.log(`[webgpu] ${arch} fp32: max |diff| ${checks.full.toExponential(2)}; on the CPU: ${onCpu.join(', ') || 'nothing'}`);
+          expect(checks.full, `${dtype} on ${device}`).toBeLessThanOrEqual(tolerance);
+          expect(checks.stepwise, `${dtype} on ${device}`).toBeLessThanOrEqual(tolerance);
+          expect(checks.multiToken, `${dtype} on ${device}`).toBeLessThanOrEqual(tolerance);
+          expect(checks.rollback, `${dtype} on ${device}`).toBeLessThanOrEqual(tolerance);
+          if (dtype === 'fp32') {
+            expect(checks.greedy, `fp32 on ${device}`).toEqual(reference(arch).greedy);
+            expect(checks.batch, `fp32 on ${device}`).toBeLessThanOrEqual(1e-3);
+          }
+          if (dtype === 'q4' || dtype === 'q8') {
+            const figures = drift(Float32Array.from(checks.logits), referenceLogits(arch, 'fp32'), reference(arch).config.vocab_size);
+            console.log(`[drift] ${arch} ${dtype} vs fp32 (${device}): cosine ${figures.cosine.toFixed(4)}, argmax agreement ${(figures.argmaxAgreement * 100).toFixed(0)}%`);
+          }
+        }
       }
     });
   }
 
   it('converts a .bin in the page, with the tokenizer from another repo', async () => {
-    const { checks } = await convertAndCheck('tinyllama', 'fp32', 'fixtures/tinyllama-bin', 'fixtures/tinyllama-tokenizer');
+    const target = await convertInPage('tinyllama', 'fp32', 'fixtures/tinyllama-bin', 'fixtures/tinyllama-tokenizer');
+    const { checks } = await check('tinyllama', 'fp32', target, 'webgpu');
     expect(checks.full).toBeLessThanOrEqual(1e-3);
     expect(checks.greedy).toEqual(reference('tinyllama').greedy);
   });
@@ -169,5 +183,11 @@ describe("the tiny Aligner's checkpoint converted in the browser", () => {
     // Only the page's own ONNX Runtime files may be fetched; nothing of the model.
     expect(hub.requests.slice(hubBefore).filter((r) => !r.url.startsWith('/pages/'))).toEqual([]);
     expect(hub.cdn!.requests.length).toBe(cdnBefore);
+  });
+
+  it('converted to q8 in the page, it corrects on the WASM provider too', async () => {
+    await api('convertInPage', { repo: 'realign/tiny-aligner-hf', target: 'realign-converted/tiny-aligner-q8', dtype: 'q8' });
+    const text = await api('correctWithTransformers', { target: 'realign-converted/tiny-aligner-q8', device: 'wasm', question: 'Is it fun?', answer: 'It is never fun.' });
+    expect(text).toBe(' It is always fun.');
   });
 });
