@@ -284,10 +284,10 @@ async function convertOpened(
       const outputs = task.produce(raw, sourceDtype);
       raw = null;
       for (let i = 0; i < task.outputs.length; i++) {
-        const spec_ = task.outputs[i]!;
+        const planned = task.outputs[i]!;
         const bytes = outputs[i]!;
-        if (bytes.length !== spec_.byteLength) throw new Error(`internal: ${spec_.name} produced ${bytes.length} bytes, planned ${spec_.byteLength}`);
-        const location = layout.locations.get(spec_.name)!;
+        if (bytes.length !== planned.byteLength) throw new Error(`internal: ${planned.name} produced ${bytes.length} bytes, planned ${planned.byteLength}`);
+        const location = layout.locations.get(planned.name)!;
         const fileIndex = layout.files.findIndex((f) => f.path === location.file);
         try {
           if (fileIndex !== dataIndex) {

@@ -383,10 +383,10 @@ export function buildDecoderGraph(spec: DecoderSpec, dtype: TargetDtype, options
     const bits = quant!.bits;
     logits = g.op1('MatMulNBits', [final, ...tiedHeadInputs], '/lm_head/MatMulNBits', nbitsAttributes(H, V, { bits, block: quant!.block }), 'com.microsoft');
   } else if (headFromEmbedding) {
-    const names_ = headFromEmbedding.outputs.map((o) => o.name);
+    const headInputs = headFromEmbedding.outputs.map((o) => o.name);
     logits = quant
-      ? g.op1('MatMulNBits', [final, ...names_], '/lm_head/MatMulNBits', nbitsAttributes(H, V, quant), 'com.microsoft')
-      : g.op1('MatMul', [final, names_[0]!], '/lm_head/MatMul');
+      ? g.op1('MatMulNBits', [final, ...headInputs], '/lm_head/MatMulNBits', nbitsAttributes(H, V, quant), 'com.microsoft')
+      : g.op1('MatMul', [final, headInputs[0]!], '/lm_head/MatMul');
   } else {
     logits = linear(final, '/lm_head', names.head, V, H, null);
   }
