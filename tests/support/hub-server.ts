@@ -15,6 +15,12 @@ export interface HubServerOptions {
   /** Folder of static pages served at `/pages/…`. */
   pages?: string;
   port?: number;
+  /**
+   * Like the real hub's Xet storage: `resolve` URLs of files at least this large answer with a
+   * 302 to a second loopback origin (the "CDN"), whose signed-looking links can be expired with
+   * `expireCdnLinks()`. Off (undefined) keeps every file served directly.
+   */
+  redirectFilesFrom?: number;
 }
 
 export interface RecordedRequest {
@@ -31,7 +37,30 @@ export interface HubServer {
   faults: { notFound: boolean; dieAfterBytes: number | null; stallMs: number; bytesPerSecond: number | null };
   /** Extra headers for page responses (e.g. a strict CSP). */
   pageHeaders: Record<string, string>;
+  /** The CDN origin's URL and the requests it answered (with their Range headers). */
+  cdn: { url: string; requests: Array<RecordedRequest & { range: string | null; status: number }> } | null;
+  /** Makes every CDN link handed out so far answer 403, as an expired signed URL does. */
+  expireCdnLinks(): void;
   close(): Promise<void>;
+}
+
+/** Parses a single `Range: bytes=…` header; null when absent, 'invalid' when unsatisfiable. */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | null {
+  if (!header) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start > end || start >= size) return 'invalid';
+  return { start, end };
 }
 
 const TYPES: Record<string, string> = {
@@ -39,6 +68,8 @@ const TYPES: Record<string, string> = {
   '.onnx': 'application/octet-stream',
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
   '.css': 'text/css',
   '.txt': 'text/plain; charset=utf-8',
 };
@@ -48,22 +79,42 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const faults: HubServer['faults'] = { notFound: false, dieAfterBytes: null, stallMs: 0, bytesPerSecond: null };
   const pageHeaders: Record<string, string> = {};
 
-  const serveFile = (req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string>) => {
+  const serveFile = (req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string>): number => {
     const size = statSync(file).size;
+    const range = parseRange(req.headers.range, size);
+    if (range === 'invalid') {
+      res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}` });
+      res.end();
+      return 416;
+    }
+    if (range) {
+      res.writeHead(206, {
+        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Content-Length': String(range.end - range.start + 1),
+        'Content-Range': `bytes ${range.start}-${range.end}/${size}`,
+        'Accept-Ranges': 'bytes',
+        'Cache-Control': 'no-cache',
+        ...headers,
+      });
+      if (req.method === 'HEAD') return void res.end(), 206;
+      createReadStream(file, { start: range.start, end: range.end }).pipe(res);
+      return 206;
+    }
     res.writeHead(200, {
       'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
       'Content-Length': String(size),
+      'Accept-Ranges': 'bytes',
       'Cache-Control': 'no-cache',
       ...headers,
     });
-    if (req.method === 'HEAD') return res.end();
+    if (req.method === 'HEAD') return void res.end(), 200;
     if (faults.dieAfterBytes !== null && extname(file) === '.onnx') {
       // A connection that breaks mid-download: send part of the file, then cut the socket.
       const limit = faults.dieAfterBytes;
       const stream = createReadStream(file, { start: 0, end: Math.max(0, Math.min(size, limit) - 1) });
       stream.on('end', () => res.socket?.destroy());
       stream.pipe(res, { end: false });
-      return;
+      return 200;
     }
     if (faults.bytesPerSecond !== null && extname(file) === '.onnx') {
       // A slow connection: the file in 16 KB pieces, paced, so progress can be watched.
@@ -75,22 +126,58 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
         setTimeout(() => stream.resume(), (chunk.length / rate) * 1000);
       });
       stream.on('end', () => res.end());
-      return;
+      return 200;
     }
     createReadStream(file).pipe(res);
+    return 200;
   };
+
+  const cors = {
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit, X-Linked-Size, X-Linked-Etag',
+  };
+  const preflight = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'OPTIONS') return false;
+    res.writeHead(204, { ...cors, 'Access-Control-Allow-Headers': '*', 'Access-Control-Allow-Methods': 'GET, HEAD' });
+    res.end();
+    return true;
+  };
+  const repoFile = (repo: string, file: string): string | null => {
+    const folder = options.repos[repo];
+    if (!folder) return null;
+    const target = resolve(folder, normalize(decodeURIComponent(file)));
+    return target.startsWith(resolve(folder)) && existsSync(target) && statSync(target).isFile() ? target : null;
+  };
+
+  // The CDN: /{generation}/{repo}/{file}; links from an older generation have expired.
+  let generation = 1;
+  let cdn: { url: string; close(): Promise<void> } | null = null;
+  const cdnRequests: NonNullable<HubServer['cdn']>['requests'] = [];
+  if (options.redirectFilesFrom !== undefined) {
+    const cdnServer = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const record = { method: req.method ?? 'GET', url: url.pathname, at: Date.now(), range: req.headers.range ?? null, status: 0 };
+      cdnRequests.push(record);
+      if (preflight(req, res)) return void (record.status = 204);
+      const match = /^\/(\d+)\/([^/]+\/[^/]+)\/(.+)$/.exec(url.pathname);
+      const target = match ? repoFile(match[2]!, match[3]!) : null;
+      if (!match || !target) {
+        res.writeHead((record.status = 404), cors);
+        return res.end();
+      }
+      if (Number(match[1]) !== generation) {
+        res.writeHead((record.status = 403), { ...cors, 'Content-Type': 'text/plain' });
+        return res.end('Request has expired');
+      }
+      record.status = serveFile(req, res, target, cors);
+    });
+    cdn = await listenOnLoopback(cdnServer, 0);
+  }
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     requests.push({ method: req.method ?? 'GET', url: url.pathname, at: Date.now() });
-    const cors = {
-      'Access-Control-Allow-Origin': '*',
-      'Access-Control-Expose-Headers': 'Content-Length, ETag, X-Repo-Commit, X-Linked-Size, X-Linked-Etag',
-    };
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...cors, 'Access-Control-Allow-Headers': '*', 'Access-Control-Allow-Methods': 'GET, HEAD' });
-      return res.end();
-    }
+    if (preflight(req, res)) return;
     const resolveMatch = /^\/([^/]+\/[^/]+)\/resolve\/[^/]+\/(.+)$/.exec(url.pathname);
     if (resolveMatch) {
       const [, repo, file] = resolveMatch as unknown as [string, string, string];
@@ -100,6 +187,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
         if (faults.notFound || !folder || !target.startsWith(resolve(folder)) || !existsSync(target)) {
           res.writeHead(404, { ...cors, 'Content-Type': 'application/json' });
           return res.end(JSON.stringify({ error: 'Entry not found' }));
+        }
+        const size = statSync(target).size;
+        if (cdn && options.redirectFilesFrom !== undefined && size >= options.redirectFilesFrom) {
+          res.writeHead(302, { ...cors, Location: `${cdn.url}/${generation}/${repo}/${file}`, 'X-Linked-Size': String(size) });
+          return res.end();
         }
         serveFile(req, res, target, cors);
       };
@@ -124,6 +216,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     requests,
     faults,
     pageHeaders,
-    close: listening.close,
+    cdn: cdn ? { url: cdn.url, requests: cdnRequests } : null,
+    expireCdnLinks: () => void (generation += 1),
+    close: async () => {
+      await listening.close();
+      await cdn?.close();
+    },
   };
 }
