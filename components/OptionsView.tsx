@@ -130,7 +130,11 @@ export function OptionsView(props: OptionsViewProps) {
                 {preset.kind === 'trained' && <span class="rl-badge">trained corrector</span>}
               </span>
               <span class="rl-hint">
-                {preset.summary} About {formatBytes(preset.downloadBytes)} to download, licence {preset.licence}.
+                {preset.summary}{' '}
+                {preset.convert
+                  ? `About ${formatBytes(preset.downloadBytes)} to download once and convert in your browser${preset.diskBytes ? ` (${formatBytes(preset.diskBytes)} kept)` : ''}${preset.conversionTime ? `, ${preset.conversionTime}` : ''}`
+                  : `About ${formatBytes(preset.downloadBytes)} to download`}
+                , licence {preset.licence}.{preset.caveat && <em> {preset.caveat}</em>}
               </span>
             </label>
           ))}
@@ -148,6 +152,21 @@ export function OptionsView(props: OptionsViewProps) {
             <Field label="Hub repository" hint="owner/name, as on huggingface.co" saved={<Saved field="customRepo" last={lastSaved} />}>
               <input value={settings.customRepo} placeholder="owner/name" onChange={(event) => set('customRepo', text(event).trim())} data-testid="options-custom-repo" />
             </Field>
+            <label class="rl-row">
+              <span>
+                It holds PyTorch weights: convert them in the browser <Saved field="customConvert" last={lastSaved} />
+              </span>
+              <input type="checkbox" class="rl-switch" checked={settings.customConvert} onChange={(event) => set('customConvert', (event.target as HTMLInputElement).checked)} data-testid="options-custom-convert" />
+            </label>
+            {settings.customConvert && (
+              <Field
+                label="Tokenizer from (if the repo has no tokenizer.json)"
+                hint="A repo with the identical vocabulary, e.g. TinyLlama/TinyLlama-1.1B-Chat-v1.0 for Llama-2-based models. Realign checks the sizes match."
+                saved={<Saved field="customTokenizerFrom" last={lastSaved} />}
+              >
+                <input value={settings.customTokenizerFrom} placeholder="owner/name" onChange={(event) => set('customTokenizerFrom', text(event).trim())} data-testid="options-custom-tokenizer" />
+              </Field>
+            )}
             <Field label="Prompt template" hint="The exact prompt the model was trained with." saved={<Saved field="customTemplate" last={lastSaved} />}>
               <select value={settings.customTemplate} onChange={(event) => set('customTemplate', text(event))} data-testid="options-custom-template">
                 {props.templates.map((template) => (

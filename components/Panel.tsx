@@ -29,8 +29,9 @@ export interface PanelProps {
 export type PanelState =
   | { phase: 'idle' }
   | { phase: 'queued'; position: number }
-  | { phase: 'consent'; model: string; host: string; bytes: number }
+  | { phase: 'consent'; model: string; host: string; bytes: number; keptBytes?: number }
   | { phase: 'downloading'; loaded: number; total: number; files: number; filesDone: number }
+  | { phase: 'converting'; bytesRead: number; bytesTotal: number; tensorsDone: number; tensorsTotal: number; etaMs: number }
   | { phase: 'loading'; device: Device; note?: string }
   | { phase: 'correcting'; device: Device; text: string; part: number; parts: number; remoteHost?: string }
   | { phase: 'done'; text: string; notes: string[]; device?: Device; remoteHost?: string; ms: number }
@@ -58,6 +59,12 @@ export function formatBytes(bytes: number): string {
   return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
 function formatSeconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
@@ -70,7 +77,9 @@ export function reduce(state: PanelState, update: CorrectionUpdate): PanelState 
     case 'queued':
       return { phase: 'queued', position: update.position };
     case 'consent':
-      return { phase: 'consent', model: update.model, host: update.host, bytes: update.bytes };
+      return { phase: 'consent', model: update.model, host: update.host, bytes: update.bytes, keptBytes: update.keptBytes };
+    case 'convert':
+      return { phase: 'converting', bytesRead: update.bytesRead, bytesTotal: update.bytesTotal, tensorsDone: update.tensorsDone, tensorsTotal: update.tensorsTotal, etaMs: update.etaMs };
     case 'download':
       return { phase: 'downloading', loaded: update.loaded, total: update.total, files: update.files, filesDone: update.filesDone };
     case 'loading':
@@ -126,7 +135,11 @@ function statusText(state: PanelState, summary: { verdict: OutputVerdict; change
     case 'queued':
       return state.position <= 1 ? 'Waiting: next.' : `Waiting: ${state.position} in line.`;
     case 'consent':
-      return `Realign needs to download its model once: ${state.model}${state.bytes > 0 ? `, ${formatBytes(state.bytes)}` : ''}, from ${hostOf(state.host)}. It then runs on this device.`;
+      return state.keptBytes !== undefined
+        ? `Realign needs to download and convert its model once: ${state.model}, ${state.bytes > 0 ? `a ${formatBytes(state.bytes)} download` : 'its weights'} from ${hostOf(state.host)}${state.keptBytes > 0 ? ` (${formatBytes(state.keptBytes)} kept)` : ''}. It then runs on this device.`
+        : `Realign needs to download its model once: ${state.model}${state.bytes > 0 ? `, ${formatBytes(state.bytes)}` : ''}, from ${hostOf(state.host)}. It then runs on this device.`;
+    case 'converting':
+      return `Converting the model for your browser: ${formatBytes(state.bytesRead)} of ${formatBytes(state.bytesTotal)} read, part ${state.tensorsDone} of ${state.tensorsTotal}${state.etaMs >= 0 ? `, about ${formatDuration(state.etaMs)} left` : ''}.`;
     case 'downloading':
       return state.total > 0 ? `Downloading the model: ${formatBytes(state.loaded)} of ${formatBytes(state.total)}` : 'Downloading the model…';
     case 'loading':
@@ -203,7 +216,7 @@ export function Panel(props: PanelProps) {
   const live = useMemo(() => (state.phase === 'correcting' ? settledDiff(props.original, streamed) : null), [state.phase, settledEnd]);
   const usable = summary?.verdict.usable ?? false;
   const unchanged = state.phase === 'done' && usable && summary!.changes === 0;
-  const busy = state.phase === 'queued' || state.phase === 'downloading' || state.phase === 'loading' || state.phase === 'correcting';
+  const busy = state.phase === 'queued' || state.phase === 'downloading' || state.phase === 'converting' || state.phase === 'loading' || state.phase === 'correcting';
   const hasText = (state.phase === 'done' && usable && !unchanged) || (state.phase === 'correcting' && streamed !== '');
   const remoteHost = 'remoteHost' in state ? state.remoteHost : undefined;
   const succeeded = state.phase === 'done' && usable;
@@ -352,6 +365,9 @@ export function Panel(props: PanelProps) {
         </div>
       </div>
       {state.phase === 'downloading' && state.total > 0 && <progress class="rl-progress" max={state.total} value={state.loaded} aria-label="Model download" />}
+      {state.phase === 'converting' && state.bytesTotal > 0 && (
+        <progress class="rl-progress" max={state.bytesTotal} value={state.bytesRead} aria-label="Model conversion" />
+      )}
       {state.phase === 'loading' && state.note && <p class="rl-note">{state.note}</p>}
       {remoteHost && <p class="rl-note">This answer was sent to {remoteHost} for correction.</p>}
       {state.phase === 'idle' && props.askQuestion && (

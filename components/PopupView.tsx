@@ -28,6 +28,10 @@ export function engineText(settings: Settings, published: PublishedEngineStatus 
   const waiting = published?.pending.waiting ?? 0;
   const where = status?.device === 'webgpu' ? 'on the GPU (WebGPU)' : 'on the CPU';
   switch (status?.state) {
+    case 'converting':
+      return status.download && status.download.total > 0
+        ? `Converting for your browser: ${formatBytes(status.download.loaded)} of ${formatBytes(status.download.total)} read`
+        : 'Converting for your browser…';
     case 'downloading':
       return status.download && status.download.total > 0
         ? `Downloading: ${formatBytes(status.download.loaded)} of ${formatBytes(status.download.total)}`
@@ -42,6 +46,7 @@ export function engineText(settings: Settings, published: PublishedEngineStatus 
       return status.message ?? 'The model could not be loaded.';
     default:
       if (downloaded) return 'Downloaded; it loads when an answer needs it.';
+      if (model.converted) return `Not converted yet: a ${model.downloadBytes > 0 ? `${formatBytes(model.downloadBytes)} ` : ''}download, ${model.keptBytes > 0 ? `${formatBytes(model.keptBytes)} kept` : 'converted in your browser'}.`;
       return model.downloadBytes > 0 ? `Not downloaded yet (${formatBytes(model.downloadBytes)}).` : 'Not downloaded yet.';
   }
 }
@@ -83,8 +88,8 @@ export function PopupView() {
   const model = settings ? describeModel(settings) : null;
   useEffect(() => {
     if (!settings || settings.engine !== 'local' || !model) return;
-    void modelWeightsCached(settings.modelHost.replace(/\/?$/, '/'), model.repo).then(setDownloaded, () => setDownloaded(false));
-  }, [settings?.modelHost, model?.repo, engine?.status.state]);
+    void modelWeightsCached(settings.modelHost.replace(/\/?$/, '/'), model.cachedRepo).then(setDownloaded, () => setDownloaded(false));
+  }, [settings?.modelHost, model?.cachedRepo, engine?.status.state]);
 
   if (!settings || !model) return <main class="rl-page rl-popup">Loading…</main>;
   const site = page && page !== 'none' ? page.site : null;
@@ -209,7 +214,7 @@ export function PopupView() {
           <p data-testid="popup-engine" data-state={status?.state ?? 'empty'} class={status?.state === 'error' ? 'rl-error' : undefined}>
             {engineText(settings, engine, downloaded)}
           </p>
-          {status?.state === 'downloading' && status.download && status.download.total > 0 && (
+          {(status?.state === 'downloading' || status?.state === 'converting') && status.download && status.download.total > 0 && (
             <progress max={status.download.total} value={status.download.loaded} aria-label="Model download" />
           )}
           <div class="rl-buttons">

@@ -41,12 +41,15 @@ export function WelcomeView() {
       <section class="rl-card" aria-labelledby="model-heading">
         <h2 id="model-heading" style="margin-top:4px">First, its model</h2>
         <p data-testid="welcome-model">
-          Realign uses <strong>{model.name}</strong>{model.repo && model.repo !== model.name ? ` (${model.repo})` : ''}. {model.summary} It is downloaded once
-          {size ? `, about ${size},` : ''} from {model.host} and kept by your browser; nothing is downloaded until you choose to.
+          Realign uses <strong>{model.name}</strong>{model.repo && model.repo !== model.name ? ` (${model.repo})` : ''}. {model.summary}{' '}
+          {model.converted
+            ? `Its weights${size ? `, about ${size},` : ''} are downloaded once from ${model.host} and converted in your browser${model.keptBytes > 0 ? `, which keeps about ${formatBytes(model.keptBytes)}` : ''}; nothing is downloaded until you choose to.`
+            : `It is downloaded once${size ? `, about ${size},` : ''} from ${model.host} and kept by your browser; nothing is downloaded until you choose to.`}
         </p>
+        {model.caveat && <p class="rl-hint">{model.caveat}</p>}
         <div class="rl-buttons">
           <button type="button" class="rl-primary" onClick={() => void download()} disabled={started && !failed && !message} data-action="download">
-            {size ? `Download the model (${size})` : 'Download the model'}
+            {model.converted ? (size ? `Download and convert the model (${size})` : 'Download and convert the model') : size ? `Download the model (${size})` : 'Download the model'}
           </button>
           <button type="button" onClick={() => void browser.runtime.openOptionsPage()}>
             Choose another model
@@ -57,7 +60,9 @@ export function WelcomeView() {
         </div>
         {started && (
           <p role="status" data-testid="welcome-status" class={failed ? 'rl-error' : ready ? 'rl-ok' : undefined}>
-            {status?.state === 'downloading' && status.download
+            {status?.state === 'converting' && status.download
+              ? `Converting for your browser: ${formatBytes(status.download.loaded)} of ${formatBytes(status.download.total)} read`
+              : status?.state === 'downloading' && status.download
               ? `Downloading: ${formatBytes(status.download.loaded)} of ${formatBytes(status.download.total)}`
               : ready
                 ? 'The model is ready. Open a chat site: each finished answer gets its correction.'
@@ -66,7 +71,7 @@ export function WelcomeView() {
                   : 'Starting…'}
           </p>
         )}
-        {status?.state === 'downloading' && status.download && status.download.total > 0 && (
+        {(status?.state === 'downloading' || status?.state === 'converting') && status.download && status.download.total > 0 && (
           <progress max={status.download.total} value={status.download.loaded} aria-label="Model download" />
         )}
         {message && (

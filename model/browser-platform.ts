@@ -1,5 +1,6 @@
 import { env } from '@huggingface/transformers';
-import { modelWeightsCached } from '../utils/model-cache';
+import { modelWeightsCached, removeCachedModel } from '../utils/model-cache';
+import { CacheStorageSink, convertCheckpoint, hubRepoFiles } from './convert/index';
 import type { HostPlatform, WebGpuSupport } from './engine-service';
 import { TransformersEngine } from './transformers-engine';
 import { RemoteEngine } from './remote-engine';
@@ -47,6 +48,28 @@ export function createBrowserPlatform(options: {
       }
     },
     createRemote: (model) => new RemoteEngine(model),
+    async ensureConverted({ host, repo, convert, signal, onProgress }) {
+      const root = host.endsWith('/') ? host : `${host}/`;
+      if (await modelWeightsCached(root, repo)) return;
+      // An earlier conversion cut short (tab closed, network lost): start over from nothing.
+      await removeCachedModel(root, repo);
+      await convertCheckpoint({
+        files: hubRepoFiles({ host: root, repo: convert.from }),
+        ...(convert.tokenizerFrom ? { tokenizerFrom: hubRepoFiles({ host: root, repo: convert.tokenizerFrom }) } : {}),
+        sink: new CacheStorageSink({ host: root, repo }),
+        dtype: convert.dtype,
+        signal,
+        sourceLabel: convert.from,
+        onProgress: (progress) =>
+          onProgress({
+            bytesRead: progress.bytesRead,
+            bytesTotal: progress.bytesTotal,
+            tensorsDone: progress.tensorsDone,
+            tensorsTotal: progress.tensorsTotal,
+            etaMs: progress.etaMs ?? -1,
+          }),
+      });
+    },
     onIdle: options.onIdle,
   };
 }

@@ -7,7 +7,12 @@ import { isTemplateId } from './templates';
 export function presetFromSettings(settings: Settings): ModelPreset {
   if (settings.presetId === CUSTOM_PRESET_ID) {
     const template = isTemplateId(settings.customTemplate) ? settings.customTemplate : 'aligner-v1';
-    return customPreset(settings.customRepo.trim(), template, settings.customContextLength);
+    return customPreset(
+      settings.customRepo.trim(),
+      template,
+      settings.customContextLength,
+      settings.customConvert ? { tokenizerFrom: settings.customTokenizerFrom.trim() || undefined } : undefined,
+    );
   }
   return findPreset(settings.presetId) ?? findPreset(DEFAULT_PRESET_ID)!;
 }
@@ -28,13 +33,15 @@ export function engineModelConfig(settings: Settings, apiKey: string): EngineMod
     };
   }
   const preset = presetFromSettings(settings);
-  if (!isValidRepoId(preset.repo)) {
-    throw new Error(`"${preset.repo}" is not a hub repo id (owner/name). Set one in Realign's options.`);
+  const source = preset.convert?.from ?? preset.repo;
+  if (!isValidRepoId(source) || (preset.convert?.tokenizerFrom && !isValidRepoId(preset.convert.tokenizerFrom))) {
+    throw new Error(`"${source}" is not a hub repo id (owner/name). Set one in Realign's options.`);
   }
   const pick = (dtype: string) => (settings.dtype === 'auto' ? dtype : settings.dtype);
   return {
     engine: 'local',
     repo: preset.repo,
+    ...(preset.convert ? { convert: preset.convert } : {}),
     template: preset.template,
     aspects: settings.aspects,
     dtypes: {
@@ -60,7 +67,14 @@ export interface ModelDescription {
   licence: string;
   /** Where it comes from: the hub host, or the server's host. */
   host: string;
+  /** The hub repo the person downloads (for a converted model: the checkpoint). */
   repo: string;
+  /** The repo it is kept under in the browser (the converted folder for a converted model). */
+  cachedRepo: string;
+  /** Converted in the browser from PyTorch weights; `keptBytes` then what stays on disk. */
+  converted: boolean;
+  keptBytes: number;
+  caveat?: string;
 }
 
 export function describeModel(settings: Settings): ModelDescription {
@@ -74,6 +88,9 @@ export function describeModel(settings: Settings): ModelDescription {
       licence: '',
       host,
       repo: settings.remoteModel.trim(),
+      cachedRepo: '',
+      converted: false,
+      keptBytes: 0,
     };
   }
   const preset = presetFromSettings(settings);
@@ -84,7 +101,11 @@ export function describeModel(settings: Settings): ModelDescription {
     downloadBytes: preset.downloadBytes,
     licence: preset.licence,
     host: hostOf(settings.modelHost) || 'huggingface.co',
-    repo: preset.repo,
+    repo: preset.convert?.from ?? preset.repo,
+    cachedRepo: preset.repo,
+    converted: Boolean(preset.convert),
+    keptBytes: preset.diskBytes ?? 0,
+    ...(preset.caveat ? { caveat: preset.caveat } : {}),
   };
 }
 

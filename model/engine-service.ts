@@ -27,12 +27,26 @@ export interface HostPlatform {
     onProgress: (progress: DownloadProgress) => void;
   }): Promise<AlignerEngine>;
   createRemote(model: RemoteModelConfig): AlignerEngine;
+  /**
+   * Makes sure the checkpoint `convert.from` has been converted into `repo` on `host` (kept in
+   * the browser): does nothing when a complete conversion is there, else converts it (starting
+   * over if an earlier one was cut short). Absent where nothing can be converted.
+   */
+  ensureConverted?(options: {
+    host: string;
+    repo: string;
+    convert: NonNullable<LocalModelConfig['convert']>;
+    signal: AbortSignal;
+    onProgress: (progress: ConvertProgress) => void;
+  }): Promise<void>;
   /** Called after the idle time without work, once the model is freed (e.g. close the document). */
   onIdle(): void;
 }
 
-/** A load job's events: download progress, loading, then `ok` (or an error). */
-export type LoadEvent = Extract<CorrectionUpdate, { kind: 'download' | 'loading' | 'error' }> | { kind: 'ok' };
+export type ConvertProgress = Omit<Extract<CorrectionUpdate, { kind: 'convert' }>, 'kind'>;
+
+/** A load job's events: download (or conversion) progress, loading, then `ok` (or an error). */
+export type LoadEvent = Extract<CorrectionUpdate, { kind: 'download' | 'convert' | 'loading' | 'error' }> | { kind: 'ok' };
 
 /**
  * The engine as every caller sees it: jobs in, streams of events out. `InProcessEngineService`
@@ -134,7 +148,7 @@ export class InProcessEngineService implements EngineService {
     return eventStream<LoadEvent>((emit) =>
       this.enqueue(signal, async (aborted) => {
         try {
-          await this.engineFor(model, emit);
+          await this.engineFor(model, emit, aborted);
           emit({ kind: 'ok' });
         } catch (error) {
           emit({ kind: 'error', message: aborted.aborted ? 'The download was cancelled.' : messageOf(error) });
@@ -190,7 +204,7 @@ export class InProcessEngineService implements EngineService {
     try {
       if (signal.aborted) throw new AbortError();
       const template: TemplateId = isTemplateId(job.model.template) ? job.model.template : 'aligner-v1';
-      let engine = await this.engineFor(job.model, emit);
+      let engine = await this.engineFor(job.model, emit, signal);
       if (signal.aborted) throw new AbortError();
       const correct = (current: AlignerEngine) => {
         emit({
@@ -216,7 +230,7 @@ export class InProcessEngineService implements EngineService {
         if (engine.device !== 'webgpu' || error instanceof AbortError || signal.aborted) throw error;
         this.webgpuBroken = `WebGPU failed (${messageOf(error)}); using WASM instead.`;
         await this.disposeEngine();
-        engine = await this.engineFor(job.model, emit);
+        engine = await this.engineFor(job.model, emit, signal);
         await correct(engine);
       }
       this.setStatus({ ...this.current, state: 'ready' });
@@ -227,7 +241,45 @@ export class InProcessEngineService implements EngineService {
     }
   }
 
-  private async engineFor(model: EngineJob['model'], emit: (update: Extract<CorrectionUpdate, { kind: 'download' | 'loading' }>) => void): Promise<AlignerEngine> {
+  /**
+   * A checkpoint converted in the browser before its first use. The conversion is its own step:
+   * cancelling the job cancels it (what was written is removed); a failure says what happened.
+   */
+  private async convertFirst(
+    model: LocalModelConfig,
+    convert: NonNullable<LocalModelConfig['convert']>,
+    emit: (update: Extract<CorrectionUpdate, { kind: 'convert' }>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!this.platform.ensureConverted) throw new Error(`The model ${convert.from} has to be converted first, and this engine cannot convert models.`);
+    // Progress comes with every piece read: pass it on a few times a second (and the last one).
+    let lastSent = 0;
+    try {
+      await this.platform.ensureConverted({
+        host: model.host,
+        repo: model.repo,
+        convert,
+        signal,
+        onProgress: (progress) => {
+          const now = Date.now();
+          if (now - lastSent < 250 && progress.tensorsDone < progress.tensorsTotal) return;
+          lastSent = now;
+          emit({ kind: 'convert', ...progress });
+          this.setStatus({ state: 'converting', model: convert.from, download: { loaded: progress.bytesRead, total: progress.bytesTotal } });
+        },
+      });
+    } catch (error) {
+      const message = signal.aborted ? 'The conversion was cancelled; it starts over next time.' : `Could not convert ${convert.from}: ${messageOf(error)}`;
+      this.setStatus({ state: 'error', model: convert.from, message });
+      throw signal.aborted ? new AbortError() : new Error(message);
+    }
+  }
+
+  private async engineFor(
+    model: EngineJob['model'],
+    emit: (update: Extract<CorrectionUpdate, { kind: 'download' | 'convert' | 'loading' }>) => void,
+    signal: AbortSignal,
+  ): Promise<AlignerEngine> {
     if (model.engine === 'remote') {
       // The whole key, not a digest of it: a rotated key must reach the server at once.
       const key = JSON.stringify(['remote', model.endpoint, model.model, model.apiKey, model.timeoutMs]);
@@ -252,6 +304,7 @@ export class InProcessEngineService implements EngineService {
     if (this.loading && this.engineKey === key) return this.loading;
 
     await this.disposeEngine();
+    if (model.convert) await this.convertFirst(model, model.convert, emit, signal);
     this.engineKey = key;
     emit({ kind: 'loading', device, fallbackReason });
     this.setStatus({ state: 'loading', model: model.repo, device });

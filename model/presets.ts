@@ -25,9 +25,69 @@ export interface ModelPreset {
   licence: string;
   /** One sentence said wherever the model is chosen: what the model is, honestly. */
   summary: string;
+  /**
+   * A PyTorch checkpoint on the hub that Realign converts in the browser (model/convert) into
+   * `repo`, once; `downloadBytes` is then the checkpoint's size and `diskBytes` what is kept.
+   */
+  convert?: ConvertSource;
+  /** Bytes kept in the browser after a conversion. */
+  diskBytes?: number;
+  /** Said next to the model where it is chosen: what is and is not verified. */
+  caveat?: string;
+  /** How long the conversion took on a checkpoint of its shape (measured; see the closing notes). */
+  conversionTime?: string;
 }
 
+export interface ConvertSource {
+  /** The hub repo holding the checkpoint (safetensors or pytorch_model.bin). */
+  from: string;
+  /** A repo with the identical vocabulary, for checkpoints without tokenizer.json. */
+  tokenizerFrom?: string;
+  /** One graph for every device: q4 runs on WebGPU (with or without shader-f16) and on WASM. */
+  dtype: 'q4';
+}
+
+/** Where a converted checkpoint is kept: a repo id no real hub repo can have. */
+export function convertedRepoId(from: string, dtype: string): string {
+  return `realign-converted/${from.replace('/', '--')}-${dtype}`;
+}
+
+const CONVERTED_DTYPES = { webgpu: 'q4', wasm: 'q4' } as const;
+
 export const PRESETS: ModelPreset[] = [
+  {
+    id: 'metaaligner-1.1b',
+    name: 'MetaAligner 1.1B',
+    kind: 'trained',
+    repo: convertedRepoId('MetaAligner/MetaAligner-UltraFeedback-1.1B', 'q4'),
+    // Trained on UltraFeedback with the "query" prompt; its objectives are chosen in the options.
+    template: 'metaaligner-query',
+    dtypes: CONVERTED_DTYPES,
+    webgpuNoF16Dtype: 'q4',
+    contextLength: 2048,
+    downloadBytes: 4.4e9,
+    diskBytes: 0.69e9,
+    licence: 'MIT',
+    summary: 'A model trained to correct answers for the objectives you choose (helpful, honest, truthful, following the instructions, and more).',
+    convert: { from: 'MetaAligner/MetaAligner-UltraFeedback-1.1B', tokenizerFrom: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0', dtype: 'q4' },
+    caveat: 'Converted in your browser from its PyTorch weights, once (the 4.4 GB download is read as it streams). Its conversion is tested on checkpoints of the same shape, not on the real weights.',
+  },
+  {
+    id: 'aligner-7b',
+    name: 'Aligner-7B v1.0',
+    kind: 'trained',
+    repo: convertedRepoId('aligner/aligner-7b-v1.0', 'q4'),
+    template: 'aligner-v1',
+    dtypes: CONVERTED_DTYPES,
+    webgpuNoF16Dtype: 'q4',
+    contextLength: 2048,
+    downloadBytes: 13.5e9,
+    diskBytes: 3.9e9,
+    licence: 'non-commercial (see its model card)',
+    summary: 'The official Aligner (Ji et al., NeurIPS 2024), trained to make answers more helpful and harmless. Experimental here: it needs a GPU with 6 GB or more.',
+    convert: { from: 'aligner/aligner-7b-v1.0', dtype: 'q4' },
+    caveat: 'Experimental: ONNX Runtime Web runs with a 4 GB WebAssembly memory, so a 3.9 GB model may not load without a GPU, and it has not been run on the real weights here. Your own server runs it comfortably (see the options).',
+  },
   {
     id: 'qwen2.5-0.5b-instruct',
     name: 'Qwen2.5 0.5B Instruct',
@@ -64,7 +124,23 @@ export function findPreset(id: string): ModelPreset | undefined {
 }
 
 /** A converted Aligner (or any causal LM) in transformers.js layout, chosen by hub repo id. */
-export function customPreset(repo: string, template: TemplateId, contextLength = 2048): ModelPreset {
+export function customPreset(repo: string, template: TemplateId, contextLength = 2048, convert?: { tokenizerFrom?: string }): ModelPreset {
+  if (convert) {
+    return {
+      id: CUSTOM_PRESET_ID,
+      name: repo || 'a model of your choice',
+      kind: 'custom',
+      repo: convertedRepoId(repo, 'q4'),
+      template,
+      dtypes: CONVERTED_DTYPES,
+      webgpuNoF16Dtype: 'q4',
+      contextLength,
+      downloadBytes: 0,
+      licence: 'see its model card',
+      summary: 'A model you chose on the Hugging Face hub, converted in your browser from its PyTorch weights.',
+      convert: { from: repo, ...(convert.tokenizerFrom ? { tokenizerFrom: convert.tokenizerFrom } : {}), dtype: 'q4' },
+    };
+  }
   return {
     id: CUSTOM_PRESET_ID,
     name: repo || 'a model of your choice',

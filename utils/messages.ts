@@ -27,9 +27,14 @@ export type Device = v.InferOutput<typeof DeviceSchema>;
 /** What a correction reports while it runs; the panel renders each one. */
 export const CorrectionUpdateSchema = v.variant('kind', [
   v.object({ kind: v.literal('queued'), position: count }),
-  /** The model is not downloaded yet and the person has not agreed to it: ask, with the size. */
-  v.object({ kind: v.literal('consent'), model: text(300), repo: text(300), host: text(2048), bytes: count }),
+  /**
+   * The model is not downloaded yet and the person has not agreed to it: ask, with the size (and,
+   * for a checkpoint converted in the browser, what is kept afterwards).
+   */
+  v.object({ kind: v.literal('consent'), model: text(300), repo: text(300), host: text(2048), bytes: count, keptBytes: v.optional(count) }),
   v.object({ kind: v.literal('download'), loaded: count, total: count, files: count, filesDone: count }),
+  /** Converting a checkpoint in the browser: read (downloaded) bytes, tensors, time left (ms; -1 unknown). */
+  v.object({ kind: v.literal('convert'), bytesRead: count, bytesTotal: count, tensorsDone: count, tensorsTotal: count, etaMs: v.number() }),
   v.object({ kind: v.literal('loading'), device: DeviceSchema, fallbackReason: v.optional(text(2000)) }),
   v.object({ kind: v.literal('correcting'), device: DeviceSchema, remoteHost: v.optional(text(300)) }),
   /**
@@ -100,6 +105,8 @@ export const CorrectionSignalSchema = v.object({ kind: v.literal('approve') });
 export const LocalModelConfigSchema = v.object({
   engine: v.literal('local'),
   repo: text(300),
+  /** Convert this hub checkpoint into `repo` first (kept in the browser), unless it is there already. */
+  convert: v.optional(v.object({ from: text(300), tokenizerFrom: v.optional(text(300)), dtype: v.picklist(['q4']) })),
   template: text(64),
   /** The objectives to improve, for templates that name them (MetaAligner); empty: the trained ones. */
   aspects: v.optional(v.pipe(v.array(text(64)), v.maxLength(32))),
@@ -137,10 +144,11 @@ export const EngineJobSchema = v.object({
 export type EngineJob = v.InferOutput<typeof EngineJobSchema>;
 
 export const EngineStatusSchema = v.object({
-  state: v.picklist(['empty', 'downloading', 'loading', 'ready', 'busy', 'error']),
+  state: v.picklist(['empty', 'downloading', 'converting', 'loading', 'ready', 'busy', 'error']),
   /** Repo (local) or endpoint host (remote) of the loaded model. */
   model: v.optional(text(2048)),
   device: v.optional(DeviceSchema),
+  /** Downloading: bytes; converting: checkpoint bytes read (`total` the checkpoint's size). */
   download: v.optional(v.object({ loaded: count, total: count })),
   message: v.optional(text(4000)),
 });

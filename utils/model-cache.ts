@@ -21,10 +21,27 @@ export async function clearModelCache(): Promise<{ bytes: number; files: number 
   return before;
 }
 
-/** Whether a model's weights (an .onnx file of that host and repo) are in the cache. */
-export async function modelWeightsCached(host: string, repo: string): Promise<boolean> {
-  if (typeof caches === 'undefined' || !(await caches.has(MODEL_CACHE_NAME))) return false;
+async function cachedUrlsOf(host: string, repo: string): Promise<string[]> {
+  if (typeof caches === 'undefined' || !(await caches.has(MODEL_CACHE_NAME))) return [];
   const prefix = `${host.replace(/\/?$/, '/')}${repo}/resolve/`;
   const keys = await (await caches.open(MODEL_CACHE_NAME)).keys();
-  return keys.some((request) => request.url.startsWith(prefix) && request.url.endsWith('.onnx'));
+  return keys.map((request) => request.url).filter((url) => url.startsWith(prefix));
+}
+
+/**
+ * Whether a model is in the cache: its weights (an .onnx file of that host and repo) and its
+ * config.json. A conversion writes config.json last, so one cut short does not count.
+ */
+export async function modelWeightsCached(host: string, repo: string): Promise<boolean> {
+  const urls = await cachedUrlsOf(host, repo);
+  return urls.some((url) => url.endsWith('.onnx')) && urls.some((url) => url.endsWith('/config.json'));
+}
+
+/** Removes every cached file of one model (e.g. what a conversion cut short left behind). */
+export async function removeCachedModel(host: string, repo: string): Promise<number> {
+  const urls = await cachedUrlsOf(host, repo);
+  if (urls.length === 0) return 0;
+  const cache = await caches.open(MODEL_CACHE_NAME);
+  await Promise.all(urls.map((url) => cache.delete(url)));
+  return urls.length;
 }

@@ -20,6 +20,10 @@ export interface Settings {
   /** 'auto' or a dtype name (fp32, fp16, q8, q4, q4f16). */
   dtype: string;
   customRepo: string;
+  /** The custom repo holds PyTorch weights to convert in the browser (not a transformers.js folder). */
+  customConvert: boolean;
+  /** For a checkpoint without tokenizer.json: a repo with the identical vocabulary. */
+  customTokenizerFrom: string;
   customTemplate: string;
   customContextLength: number;
   /** The hub, or a mirror with the hub's URL layout. */
@@ -50,6 +54,8 @@ export const DEFAULT_SETTINGS: Settings = {
   presetId: 'qwen2.5-0.5b-instruct',
   dtype: 'auto',
   customRepo: '',
+  customConvert: false,
+  customTokenizerFrom: '',
   customTemplate: 'aligner-v1',
   customContextLength: 2048,
   modelHost: 'https://huggingface.co/',
@@ -105,6 +111,8 @@ const CHECKS: { [K in keyof Omit<Settings, 'sites' | 'approvedModels' | 'aspects
   presetId: isStr,
   dtype: isStr,
   customRepo: isStr,
+  customConvert: isBool,
+  customTokenizerFrom: isStr,
   customTemplate: isStr,
   customContextLength: isPositive(1_000_000),
   modelHost: isStr,

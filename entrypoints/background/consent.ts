@@ -1,6 +1,6 @@
 import { modelApprovalKey, updateSettings, type Settings } from '../../utils/settings';
 import { modelWeightsCached } from '../../utils/model-cache';
-import type { ConsentRequest } from '../../utils/messages';
+import type { ConsentRequest, LocalModelConfig } from '../../utils/messages';
 import { engineModelConfig, presetFromSettings } from '../../model/config';
 
 /**
@@ -15,10 +15,22 @@ export async function consentNeeded(settings: Settings): Promise<ConsentRequest 
   } catch {
     return null; // the job itself reports the unusable settings
   }
-  if (model.engine !== 'local' || settings.approvedModels.includes(modelApprovalKey(model.host, model.repo))) return null;
+  if (model.engine !== 'local' || settings.approvedModels.includes(modelApprovalKey(model.host, approvalRepoOf(model)))) return null;
   if (await modelWeightsCached(model.host, model.repo)) return null;
   const preset = presetFromSettings(settings);
-  return { kind: 'consent', model: preset.name, repo: model.repo, host: model.host, bytes: preset.downloadBytes };
+  return {
+    kind: 'consent',
+    model: preset.name,
+    repo: approvalRepoOf(model),
+    host: model.host,
+    bytes: preset.downloadBytes,
+    ...(preset.convert ? { keptBytes: preset.diskBytes ?? 0 } : {}),
+  };
+}
+
+/** What the person agrees to download: the model's repo, or the checkpoint converted into it. */
+export function approvalRepoOf(model: LocalModelConfig): string {
+  return model.convert?.from ?? model.repo;
 }
 
 export async function approveModel(host: string, repo: string): Promise<void> {

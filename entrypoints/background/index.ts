@@ -19,7 +19,7 @@ import {
   watchedSettings,
 } from '../../utils/settings';
 import { CORRECTION_CHANNEL, ENGINE_CHANNEL, type PortLike } from '../../utils/task-port';
-import { approveModel, consentNeeded } from './consent';
+import { approvalRepoOf, approveModel, consentNeeded } from './consent';
 import { CorrectionService } from './correction-service';
 import { LazyEngineService, PortEngineService, RoutingEngineService } from './engine-client';
 import { TabBadges } from './badges';
@@ -188,7 +188,7 @@ function registerHandlers(engine: EngineService) {
     }
     if (model.engine !== 'local') return { ok: false as const, message: 'The remote engine has no model to download.' };
     // Pressing Download (a click in an extension page) is the agreement to download.
-    await approveModel(model.host, model.repo);
+    await approveModel(model.host, approvalRepoOf(model));
     void (async () => {
       for await (const event of engine.load(model)) void event; // progress reaches pages through the published status
     })();

@@ -11,7 +11,11 @@ let browser: Browser;
 
 beforeAll(async () => {
   // Any free port: the settings pointing Realign at it are written from an extension page.
-  hub = await startHubServer({ repos: { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner' }, pages: 'tests/fixtures/sites' });
+  hub = await startHubServer({
+    repos: { 'realign/tiny-aligner': 'tests/fixtures/models/tiny-aligner', 'realign/tiny-aligner-hf': 'tests/fixtures/models/tiny-aligner' },
+    pages: 'tests/fixtures/sites',
+    redirectFilesFrom: 4096,
+  });
   browser = await launchFirefoxWithExtension(FIREFOX_TEST_BUILD);
   await setFirefoxSettings(browser, tinyAlignerSettings(hub.url));
 });
@@ -121,4 +125,22 @@ test('Firefox: the page cannot drive the panel, and a content script holds no se
   await panels.close();
   await page.close();
   await setFirefoxSettings(browser, { defaultMode: 'auto' });
+});
+
+test('Firefox: a PyTorch checkpoint is converted in the background page, then corrects', async () => {
+  await setFirefoxSettings(browser, { customRepo: 'realign/tiny-aligner-hf', customConvert: true, approvedModels: [`${hub.url}/|realign/tiny-aligner-hf`] });
+  const page = await browser.newPage();
+  // An address of its own: the panels are found by the tab's address.
+  await page.goto(`${hub.url}/pages/demo.html?converted`);
+  await waitForRealign(page);
+  await page.evaluate(() =>
+    (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask('Is it fun?', 'It is never fun.', { chunkMs: 15 }),
+  );
+  const panels = await firefoxPanels(browser);
+  const url = page.url();
+  await expect.poll(async () => (await panels.of(url)).at(-1)?.status ?? '', { timeout: 120_000, interval: 500 }).toMatch(/^1 change · /);
+  expect(hub.cdn!.requests.some((request) => request.url.endsWith('.safetensors') && request.status === 206)).toBe(true);
+  await panels.close();
+  await page.close();
+  await setFirefoxSettings(browser, { customRepo: 'realign/tiny-aligner', customConvert: false });
 });
