@@ -66,7 +66,7 @@ export const PRESETS: ModelPreset[] = [
     webgpuNoF16Dtype: 'q4',
     contextLength: 2048,
     downloadBytes: 4.4e9,
-    diskBytes: 0.69e9,
+    diskBytes: 0.75e9,
     licence: 'MIT',
     summary: 'A model trained to correct answers for the objectives you choose (helpful, honest, truthful, following the instructions, and more).',
     convert: { from: 'MetaAligner/MetaAligner-UltraFeedback-1.1B', tokenizerFrom: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0', dtype: 'q4' },
