@@ -324,8 +324,12 @@ export function OptionsView(props: OptionsViewProps) {
 
       <details class="rl-advanced">
         <summary>Advanced</summary>
-        <Field label="Weights precision (dtype)" hint="Automatic picks what suits the device: 4-bit on a GPU, 8-bit on the CPU." saved={<Saved field="dtype" last={lastSaved} />}>
-          <select value={settings.dtype} onChange={(event) => set('dtype', text(event))} data-testid="options-dtype">
+        <Field
+          label="Weights precision (dtype)"
+          hint={presetFromSettings(settings).convert ? 'A model converted in the browser has one precision (4-bit); this applies to the others.' : 'Automatic picks what suits the device: 4-bit on a GPU, 8-bit on the CPU.'}
+          saved={<Saved field="dtype" last={lastSaved} />}
+        >
+          <select value={settings.dtype} onChange={(event) => set('dtype', text(event))} data-testid="options-dtype" disabled={Boolean(presetFromSettings(settings).convert)}>
             {DTYPES.map((dtype) => (
               <option value={dtype}>{dtype === 'auto' ? 'Automatic (by device)' : dtype}</option>
             ))}

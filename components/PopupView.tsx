@@ -2,7 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { describeModel } from '../model/config';
 import { backgroundMessaging, contentMessaging } from '../utils/messaging';
-import type { AdapterHealthReport, Mode } from '../utils/messages';
+import * as v from 'valibot';
+import { siteBelongsTo } from '../sites/registry';
+import { AdapterHealthReportSchema, type AdapterHealthReport, type Mode } from '../utils/messages';
 import { modelWeightsCached } from '../utils/model-cache';
 import { modelApprovalKey, settingsNoticeItem, siteEnabled, siteMode, type PublishedEngineStatus, type Settings } from '../utils/settings';
 import { formatBytes } from './Panel';
@@ -78,7 +80,10 @@ export function PopupView() {
       }
       setTab({ id: current.id, url });
       try {
-        setPage(await contentMessaging.sendMessage('pageState', undefined, current.id));
+        // The reply comes from a content script, inside a page we do not control: checked, and its
+        // site must be the tab's (the switches below change that site's settings).
+        const reply = v.safeParse(AdapterHealthReportSchema, await contentMessaging.sendMessage('pageState', undefined, current.id));
+        setPage(reply.success && (!url || siteBelongsTo(reply.output.site, url)) ? reply.output : 'none');
       } catch {
         setPage('none');
       }

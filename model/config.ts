@@ -37,7 +37,8 @@ export function engineModelConfig(settings: Settings, apiKey: string): EngineMod
   if (!isValidRepoId(source) || (preset.convert?.tokenizerFrom && !isValidRepoId(preset.convert.tokenizerFrom))) {
     throw new Error(`"${source}" is not a hub repo id (owner/name). Set one in Realign's options.`);
   }
-  const pick = (dtype: string) => (settings.dtype === 'auto' ? dtype : settings.dtype);
+  // A converted checkpoint has one graph (its conversion's dtype): the dtype setting cannot apply.
+  const pick = (dtype: string) => (settings.dtype === 'auto' || preset.convert ? dtype : settings.dtype);
   return {
     engine: 'local',
     repo: preset.repo,

@@ -68,29 +68,34 @@ export interface EngineService {
 
 /**
  * Turns a callback-style job into an AsyncIterable of its events. The job's last event must be
- * final; the iterable ends after it.
+ * final; the iterable ends after it. A job that fails makes the iteration throw (never a silent
+ * end with no final event).
  */
 export function eventStream<T>(run: (emit: (event: T) => void) => Promise<void>): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]() {
       const queue: T[] = [];
       let finished = false;
+      let failure: { error: unknown } | null = null;
       let wake: (() => void) | null = null;
       const notify = () => {
         wake?.();
         wake = null;
       };
-      void run((event) => {
+      run((event) => {
         queue.push(event);
         notify();
-      }).finally(() => {
-        finished = true;
-        notify();
-      });
+      })
+        .catch((error: unknown) => (failure = { error }))
+        .finally(() => {
+          finished = true;
+          notify();
+        });
       return {
         async next(): Promise<IteratorResult<T>> {
           for (;;) {
             if (queue.length > 0) return { value: queue.shift()!, done: false };
+            if (finished && failure) throw failure.error;
             if (finished) return { value: undefined, done: true };
             await new Promise<void>((resolve) => (wake = resolve));
           }
@@ -107,7 +112,8 @@ export function eventStream<T>(run: (emit: (event: T) => void) => Promise<void>)
 export class InProcessEngineService implements EngineService {
   private engine: AlignerEngine | null = null;
   private engineKey = '';
-  private loading: Promise<AlignerEngine> | null = null;
+  /** A conversion under way, shared: no job owns it, so a panel going away does not stop it. */
+  private conversion: { repo: string; done: Promise<void>; controller: AbortController; listeners: Set<(progress: ConvertProgress) => void> } | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly running = new Set<AbortController>();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -159,6 +165,7 @@ export class InProcessEngineService implements EngineService {
 
   async unload(): Promise<void> {
     for (const controller of this.running) controller.abort();
+    this.conversion?.controller.abort();
     await this.chain;
     await this.disposeEngine();
     this.setStatus({ state: 'empty' });
@@ -185,7 +192,8 @@ export class InProcessEngineService implements EngineService {
     clearTimeout(this.idleTimer);
     if (this.running.size > 0) return;
     this.idleTimer = setTimeout(() => {
-      if (this.running.size > 0) return;
+      // A conversion under way is work too (no job may be waiting on it).
+      if (this.running.size > 0 || this.conversion) return this.armIdleTimer();
       void this.disposeEngine().then(() => {
         this.setStatus({ state: 'empty' });
         this.platform.onIdle();
@@ -226,12 +234,19 @@ export class InProcessEngineService implements EngineService {
       try {
         await correct(engine);
       } catch (error) {
-        // A lost or failing GPU must not end the correction: redo it on WASM and say so.
+        // A lost or failing GPU must not end the correction: redo it on WASM and say so. If WASM
+        // fails too, the GPU was not the cause: WebGPU stays allowed for the next job.
         if (engine.device !== 'webgpu' || error instanceof AbortError || signal.aborted) throw error;
         this.webgpuBroken = `WebGPU failed (${messageOf(error)}); using WASM instead.`;
         await this.disposeEngine();
-        engine = await this.engineFor(job.model, emit, signal);
-        await correct(engine);
+        try {
+          engine = await this.engineFor(job.model, emit, signal);
+          await correct(engine);
+        } catch (retryError) {
+          this.webgpuBroken = null;
+          await this.disposeEngine();
+          throw retryError;
+        }
       }
       this.setStatus({ ...this.current, state: 'ready' });
     } catch (error) {
@@ -242,8 +257,10 @@ export class InProcessEngineService implements EngineService {
   }
 
   /**
-   * A checkpoint converted in the browser before its first use. The conversion is its own step:
-   * cancelling the job cancels it (what was written is removed); a failure says what happened.
+   * A checkpoint converted in the browser before its first use. The conversion runs on its own,
+   * shared by every job that needs it: a job that is cancelled (its panel dismissed, its tab
+   * closed) stops waiting, the conversion goes on, and the next job picks it up. Only unload()
+   * stops it (what was written is then removed, and it starts over next time).
    */
   private async convertFirst(
     model: LocalModelConfig,
@@ -251,27 +268,49 @@ export class InProcessEngineService implements EngineService {
     emit: (update: Extract<CorrectionUpdate, { kind: 'convert' }>) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    if (!this.platform.ensureConverted) throw new Error(`The model ${convert.from} has to be converted first, and this engine cannot convert models.`);
-    // Progress comes with every piece read: pass it on a few times a second (and the last one).
-    let lastSent = 0;
-    try {
-      await this.platform.ensureConverted({
+    const ensureConverted = this.platform.ensureConverted;
+    if (!ensureConverted) throw new Error(`The model ${convert.from} has to be converted first, and this engine cannot convert models.`);
+    if (this.conversion?.repo !== model.repo) {
+      const controller = new AbortController();
+      const listeners = new Set<(progress: ConvertProgress) => void>();
+      // Progress comes with every piece read: passed on a few times a second (and the last one).
+      let lastSent = 0;
+      const done = ensureConverted({
         host: model.host,
         repo: model.repo,
         convert,
-        signal,
+        signal: controller.signal,
         onProgress: (progress) => {
           const now = Date.now();
           if (now - lastSent < 250 && progress.tensorsDone < progress.tensorsTotal) return;
           lastSent = now;
-          emit({ kind: 'convert', ...progress });
           this.setStatus({ state: 'converting', model: convert.from, download: { loaded: progress.bytesRead, total: progress.bytesTotal } });
+          for (const listener of listeners) listener(progress);
         },
+      }).catch((error: unknown) => {
+        const message = controller.signal.aborted ? 'The conversion was stopped; it starts over next time.' : `Could not convert ${convert.from}: ${messageOf(error)}`;
+        this.setStatus({ state: 'error', model: convert.from, message });
+        throw new Error(message);
       });
-    } catch (error) {
-      const message = signal.aborted ? 'The conversion was cancelled; it starts over next time.' : `Could not convert ${convert.from}: ${messageOf(error)}`;
-      this.setStatus({ state: 'error', model: convert.from, message });
-      throw signal.aborted ? new AbortError() : new Error(message);
+      const conversion = { repo: model.repo, done, controller, listeners };
+      this.conversion = conversion;
+      void done.then(
+        () => this.conversion === conversion && (this.conversion = null),
+        () => this.conversion === conversion && (this.conversion = null),
+      );
+    }
+    const conversion = this.conversion!;
+    const listener = (progress: ConvertProgress) => emit({ kind: 'convert', ...progress });
+    conversion.listeners.add(listener);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const stopWaiting = () => reject(new AbortError());
+        if (signal.aborted) return stopWaiting();
+        signal.addEventListener('abort', stopWaiting, { once: true });
+        conversion.done.then(resolve, reject).finally(() => signal.removeEventListener('abort', stopWaiting));
+      });
+    } finally {
+      conversion.listeners.delete(listener);
     }
   }
 
@@ -301,7 +340,6 @@ export class InProcessEngineService implements EngineService {
     const dtype = device === 'wasm' ? model.dtypes.wasm : gpu.f16 ? model.dtypes.webgpu : model.dtypes.webgpuNoF16;
     const key = `local|${model.host}|${model.repo}|${device}|${dtype}`;
     if (this.engine && this.engineKey === key) return this.engine;
-    if (this.loading && this.engineKey === key) return this.loading;
 
     await this.disposeEngine();
     if (model.convert) await this.convertFirst(model, model.convert, emit, signal);
@@ -309,7 +347,8 @@ export class InProcessEngineService implements EngineService {
     emit({ kind: 'loading', device, fallbackReason });
     this.setStatus({ state: 'loading', model: model.repo, device });
     let wasDownloading = false;
-    this.loading = this.platform.loadLocal({
+    let lastProgressAt = 0;
+    const loading = this.platform.loadLocal({
       repo: model.repo,
       host: model.host,
       device,
@@ -317,6 +356,10 @@ export class InProcessEngineService implements EngineService {
       onProgress: (progress) => {
         const downloading = progress.filesDone < progress.files && !(progress.total > 0 && progress.loaded >= progress.total);
         if (downloading) {
+          // Every chunk reports: passed on a few times a second.
+          const now = Date.now();
+          if (now - lastProgressAt < 100) return;
+          lastProgressAt = now;
           emit({ kind: 'download', ...progress });
           this.setStatus({ state: 'downloading', model: model.repo, device, download: { loaded: progress.loaded, total: progress.total } });
           wasDownloading = true;
@@ -329,13 +372,11 @@ export class InProcessEngineService implements EngineService {
       },
     });
     try {
-      this.engine = await this.loading;
+      this.engine = await loading;
     } catch (error) {
       this.engineKey = '';
       this.setStatus({ state: 'error', model: model.repo, message: describeLoadError(model.repo, model.host, error) });
       throw new Error(describeLoadError(model.repo, model.host, error));
-    } finally {
-      this.loading = null;
     }
     this.setStatus({ state: 'ready', model: model.repo, device });
     return this.engine;

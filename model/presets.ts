@@ -82,11 +82,11 @@ export const PRESETS: ModelPreset[] = [
     webgpuNoF16Dtype: 'q4',
     contextLength: 2048,
     downloadBytes: 13.5e9,
-    diskBytes: 3.9e9,
+    diskBytes: 4.4e9,
     licence: 'non-commercial (see its model card)',
     summary: 'The official Aligner (Ji et al., NeurIPS 2024), trained to make answers more helpful and harmless. Experimental here: it needs a GPU with 6 GB or more.',
     convert: { from: 'aligner/aligner-7b-v1.0', dtype: 'q4' },
-    caveat: 'Experimental: ONNX Runtime Web runs with a 4 GB WebAssembly memory, so a 3.9 GB model may not load without a GPU, and it has not been run on the real weights here. Your own server runs it comfortably (see the options).',
+    caveat: 'Experimental: ONNX Runtime Web runs with a 4 GB WebAssembly memory, so a 4.4 GB model may not load without a GPU, and it has not been run on the real weights here. Your own server runs it comfortably (see the options).',
   },
   {
     id: 'qwen2.5-0.5b-instruct',
@@ -116,7 +116,8 @@ export const PRESETS: ModelPreset[] = [
   },
 ];
 
-export const DEFAULT_PRESET_ID = PRESETS[0]!.id;
+/** The default stays the zero-shot model until a trained checkpoint has been converted and run for real. */
+export const DEFAULT_PRESET_ID = 'qwen2.5-0.5b-instruct';
 export const CUSTOM_PRESET_ID = 'custom';
 
 export function findPreset(id: string): ModelPreset | undefined {

@@ -3,7 +3,7 @@ import { exchangesWith } from './core';
 import { adapterFor } from './generic';
 import type { Exchange } from './types';
 
-export { SITES, SITE_MATCHES, adapterForUrl } from './registry';
+export { SITES, SITE_MATCHES, adapterForUrl, siteBelongsTo } from './registry';
 export { exchangeFromSelection, lastExchange, generic, adapterFor } from './generic';
 export { findExchangesByShape, locateByShape, SHAPE_SITE } from './shape';
 export { outlinePage } from './outline';

@@ -65,3 +65,14 @@ export function adapterForUrl(url: URL, root?: ParentNode): SiteAdapter | undefi
   }
   return undefined;
 }
+
+/**
+ * Whether a site id may speak for a page at `url`: its adapter's own pages, or a site enabled by
+ * hand (`custom:<host>`) on that host. The background asks this before a content script's word
+ * about "its" site is taken (a content script could claim any id).
+ */
+export function siteBelongsTo(site: string, url: URL): boolean {
+  if (site === `custom:${url.hostname}`) return true;
+  const adapter = SITES.find((candidate) => candidate.id === site);
+  return adapter !== undefined && urlMatches(adapter, url);
+}

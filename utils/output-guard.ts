@@ -17,6 +17,10 @@ const PROMPT_MARKERS = [
   '##Correction:',
   '##Revision:',
   'Answer to correct:',
+  'You are an assistant to human.',
+  '| Edit:',
+  '| Query:',
+  '| Context:',
 ];
 
 /**

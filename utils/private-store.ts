@@ -48,50 +48,71 @@ function storageLocalItem<T>(key: string, options: PrivateItemOptions<T>): Priva
 
 let idbStore: UseStore | undefined;
 const CHANGES_CHANNEL = 'realign/private-store';
+/** Tells this context's own change announcements from other contexts' (each hears only theirs). */
+const CONTEXT_ID = Math.random().toString(36).slice(2);
+const LEGACY_IMPORTED = '__legacyImported';
+/** Every Firefox item, for the one-time import of values an earlier version kept in storage.local. */
+const idbItems = new Map<string, PrivateItemOptions<unknown>>();
+
+function store(): UseStore {
+  idbStore ??= createStore('realign', 'private');
+  return idbStore;
+}
+
+/**
+ * Firefox, once per profile, in the background page at startup: values an earlier version kept
+ * in storage.local move into IndexedDB (migrated from their stored version) and leave
+ * storage.local. Never again after that: content scripts can write storage.local, so nothing
+ * privileged is ever read from it later.
+ */
+export async function importLegacyStorageOnce(): Promise<void> {
+  if (!import.meta.env.FIREFOX || (await get<boolean>(LEGACY_IMPORTED, store()))) return;
+  for (const [key, options] of idbItems) {
+    const stored = await browser.storage.local.get([key, `${key}$`]);
+    const legacy = stored[key];
+    if (legacy !== undefined && (await get(key, store())) === undefined) {
+      const from = Number((stored[`${key}$`] as { v?: number } | undefined)?.v ?? 1);
+      let value: unknown = legacy;
+      for (let version = from + 1; version <= (options.version ?? 1); version += 1) value = options.migrations?.[version]?.(value) ?? value;
+      await set(key, value, store());
+    }
+    await browser.storage.local.remove([key, `${key}$`]);
+  }
+  await set(LEGACY_IMPORTED, true, store());
+}
 
 function indexedDbItem<T>(key: string, options: PrivateItemOptions<T>): PrivateItem<T> {
-  idbStore ??= createStore('realign', 'private');
-  const store = idbStore;
+  idbItems.set(key, options as PrivateItemOptions<unknown>);
   const local = new Set<(value: T) => void>();
   let channel: BroadcastChannel | null = null;
   const announce = (value: T) => {
     for (const callback of local) callback(value);
     channel ??= new BroadcastChannel(CHANGES_CHANNEL);
-    channel.postMessage({ key });
+    channel.postMessage({ key, from: CONTEXT_ID });
   };
-  /** A value an earlier version kept in storage.local moves here once (and leaves storage.local). */
-  const importLegacy = async (): Promise<T | undefined> => {
-    const legacy = (await browser.storage.local.get(key))[key];
-    if (legacy === undefined) return undefined;
-    let value: unknown = legacy;
-    for (let version = 2; version <= (options.version ?? 1); version += 1) value = options.migrations?.[version]?.(value) ?? value;
-    await set(key, value, store);
-    await browser.storage.local.remove([key, `${key}$`]);
-    return value as T;
-  };
-  const importLegacyOnce = async () => ((await get<T>(key, store)) === undefined ? importLegacy() : undefined);
   return {
     async getValue() {
-      const stored = (await get<T>(key, store)) ?? (await importLegacyOnce());
+      const stored = await get<T>(key, store());
       return stored === undefined ? structuredClone(options.fallback) : stored;
     },
     async setValue(value) {
-      await set(key, value, store);
+      await set(key, value, store());
       announce(value);
     },
     watch(callback) {
       local.add(callback);
       const listener = new BroadcastChannel(CHANGES_CHANNEL);
-      listener.onmessage = (event: MessageEvent<{ key?: string }>) => {
-        if (event.data?.key !== key) return;
-        void get<T>(key, store).then((value) => callback(value ?? structuredClone(options.fallback)));
+      listener.onmessage = (event: MessageEvent<{ key?: string; from?: string }>) => {
+        // This context's own changes were told to `local` already.
+        if (event.data?.key !== key || event.data.from === CONTEXT_ID) return;
+        void get<T>(key, store()).then((value) => callback(value ?? structuredClone(options.fallback)));
       };
       return () => {
         local.delete(callback);
         listener.close();
       };
     },
-    // Values from an earlier version are migrated as they are imported from storage.local.
-    migrate: async () => void (await importLegacyOnce()),
+    // Values from an earlier version are imported (and migrated) by importLegacyStorageOnce.
+    migrate: () => importLegacyStorageOnce(),
   };
 }

@@ -202,6 +202,23 @@ export const settingsItem = privateItem<Settings>('settings', {
  */
 export const siteViewsItem = privateItem<Record<string, PanelView>>('siteViews', { fallback: {} });
 
+/** Sites whose view is remembered at most (the oldest are forgotten first). */
+const MAX_SITE_VIEWS = 200;
+let viewWrites: Promise<unknown> = Promise.resolve();
+
+/** Remembers a site's panel view: writes one after another (never lost), a bounded number of sites. */
+export function rememberSiteView(site: string, view: PanelView): Promise<void> {
+  const write = viewWrites.then(async () => {
+    const views = await siteViewsItem.getValue();
+    if (views[site] === view) return;
+    const { [site]: _previous, ...others } = views;
+    const kept = Object.entries(others).slice(-(MAX_SITE_VIEWS - 1));
+    await siteViewsItem.setValue({ ...Object.fromEntries(kept), [site]: view });
+  });
+  viewWrites = write.catch(() => undefined);
+  return write;
+}
+
 export function modelApprovalKey(host: string, repo: string): string {
   return `${host.replace(/\/?$/, '/')}|${repo}`;
 }

@@ -118,10 +118,6 @@ export class TaskClient<C extends AnyChannel> {
     return !this.closed;
   }
 
-  get openTasks(): number {
-    return this.open.size;
-  }
-
   start(request: RequestOf<C>, onEvent: (event: EventOf<C>) => void, id = `t${++this.sequence}`): TaskHandle<SignalOf<C>> {
     if (this.closed) {
       queueMicrotask(() => onEvent(this.channel.disconnected));

@@ -96,17 +96,23 @@ export class CorrectionService {
       if (!pendingConsent) return;
       const consent = pendingConsent;
       pendingConsent = null;
-      void (this.options.approve?.(consent) ?? Promise.resolve()).then(() => this.queue.enqueue(request));
+      void (this.options.approve?.(consent) ?? Promise.resolve()).then(
+        () => this.queue.enqueue(request),
+        (error: unknown) => this.finish(request, { kind: 'error', message: `Could not record your agreement: ${messageOf(error)}` }),
+      );
     });
-    void (this.options.consentNeeded?.() ?? Promise.resolve(null)).then((consent) => {
-      if (controller.signal.aborted) return;
-      if (consent) {
-        pendingConsent = consent;
-        task.emit(consent);
-      } else {
-        this.queue.enqueue(request);
-      }
-    });
+    void (this.options.consentNeeded?.() ?? Promise.resolve(null)).then(
+      (consent) => {
+        if (controller.signal.aborted) return;
+        if (consent) {
+          pendingConsent = consent;
+          task.emit(consent);
+        } else {
+          this.queue.enqueue(request);
+        }
+      },
+      (error: unknown) => this.finish(request, { kind: 'error', message: `Realign could not read its settings: ${messageOf(error)}` }),
+    );
     return ended;
   }
 
@@ -130,11 +136,18 @@ export class CorrectionService {
     }
     const job: EngineJob = { question: request.request.question, answer: request.request.answer, ...settings };
     this.options.onRunning?.(request.tabId, true);
+    let ended = false;
     try {
       for await (const update of this.options.engine.correct(job, request.controller.signal)) {
-        if (update.kind === 'done' || update.kind === 'error') this.finish(request, update);
-        else request.task.emit(update);
+        if (update.kind === 'done' || update.kind === 'error') {
+          ended = true;
+          this.finish(request, update);
+        } else request.task.emit(update);
       }
+      // The engine's stream must end with a result; if it did not, the tab must still hear one.
+      if (!ended) this.finish(request, { kind: 'error', message: 'The correction ended without a result. Press Retry.' });
+    } catch (error) {
+      this.finish(request, { kind: 'error', message: `The correction failed: ${messageOf(error)}` });
     } finally {
       this.options.onRunning?.(request.tabId, false);
     }

@@ -113,7 +113,7 @@ function isCorrectionUpdate(event: unknown): event is CorrectionUpdate {
 
 function isLoadEvent(event: unknown): event is LoadEvent {
   const kind = (event as { kind?: string }).kind;
-  return kind === 'download' || kind === 'loading' || kind === 'error' || kind === 'ok';
+  return kind === 'download' || kind === 'convert' || kind === 'loading' || kind === 'error' || kind === 'ok';
 }
 
 /**
@@ -172,16 +172,29 @@ export class RoutingEngineService implements EngineService {
 
 /** An EngineService whose implementation is imported on first use. */
 export class LazyEngineService implements EngineService {
-  private statusListeners = new Set<(status: EngineStatus) => void>();
+  private readonly statusListeners = new Set<(status: EngineStatus) => void>();
+  private loading: Promise<EngineService> | null = null;
   private resolved: EngineService | null = null;
+  private idleCloseMs: number | null = null;
   constructor(private readonly importService: () => Promise<EngineService>) {}
-  private async get(): Promise<EngineService> {
-    if (!this.resolved) {
-      this.resolved = await this.importService();
-      this.resolved.watchStatus((status) => this.statusListeners.forEach((listener) => listener(status)));
-    }
-    return this.resolved;
+
+  /** The service, imported once (concurrent first calls share the one import). */
+  private get(): Promise<EngineService> {
+    this.loading ??= this.importService().then(
+      (service) => {
+        this.resolved = service;
+        if (this.idleCloseMs !== null) service.configure(this.idleCloseMs);
+        service.watchStatus((status) => this.statusListeners.forEach((listener) => listener(status)));
+        return service;
+      },
+      (error: unknown) => {
+        this.loading = null; // the next job tries again
+        throw error;
+      },
+    );
+    return this.loading;
   }
+
   private stream<T>(make: (service: EngineService) => AsyncIterable<T>): AsyncIterable<T> {
     const get = () => this.get();
     return {
@@ -190,12 +203,17 @@ export class LazyEngineService implements EngineService {
       },
     };
   }
+
   correct: EngineService['correct'] = (job, signal) => this.stream((service) => service.correct(job, signal));
   load: EngineService['load'] = (model, signal) => this.stream((service) => service.load(model, signal));
   unload = async () => {
     await this.resolved?.unload();
   };
-  configure = (idleCloseMs: number) => void this.get().then((service) => service.configure(idleCloseMs));
+  /** Remembered, not a reason to load the runtime: applied when the service is first used. */
+  configure = (idleCloseMs: number) => {
+    this.idleCloseMs = idleCloseMs;
+    this.resolved?.configure(idleCloseMs);
+  };
   status = () => this.resolved?.status() ?? { state: 'empty' as const };
   watchStatus: EngineService['watchStatus'] = (listener) => {
     this.statusListeners.add(listener);

@@ -14,6 +14,7 @@ import {
   pageConfigFor,
   remoteApiKeyItem,
   settingsItem,
+  rememberSiteView,
   siteViewsItem,
   updateSettings,
   watchedSettings,
@@ -25,6 +26,8 @@ import { LazyEngineService, PortEngineService, RoutingEngineService } from './en
 import { TabBadges } from './badges';
 import { customSites, setCustomSite, unregisterOnPermissionRemoved } from './custom-sites';
 import { messageOf } from '../../utils/errors';
+import { importLegacyStorageOnce } from '../../utils/private-store';
+import { siteBelongsTo } from '../../sites/registry';
 
 export default defineBackground({
   type: 'module',
@@ -32,6 +35,7 @@ export default defineBackground({
     // Content scripts run inside pages we do not control: they get no storage.local at all
     // (their site's settings come by message). Firefox keeps its private values in IndexedDB.
     if (!import.meta.env.FIREFOX) void browser.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' });
+    else void importLegacyStorageOnce();
 
     const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('/') };
     const stored = watchedSettings();
@@ -136,14 +140,23 @@ function createOffscreenEngine(): { service: EngineService; attach: (port: PortL
   let waiters: Array<() => void> = [];
   let creating: Promise<void> | null = null;
   const service: PortEngineService = new PortEngineService(async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let waiter: (() => void) | undefined;
     const connected = new Promise<void>((resolve, reject) => {
+      waiter = resolve;
       waiters.push(resolve);
-      setTimeout(() => reject(new Error('the engine page did not start within 30 s')), 30_000);
+      timer = setTimeout(() => reject(new Error('the engine page did not start within 30 s')), 30_000);
     });
-    creating ??= ensureOffscreenDocument(offscreenUrl).finally(() => (creating = null));
-    await creating;
-    if (service.connected) return;
-    await connected;
+    try {
+      creating ??= ensureOffscreenDocument(offscreenUrl).finally(() => (creating = null));
+      await creating;
+      if (!service.connected) await connected;
+    } finally {
+      clearTimeout(timer);
+      waiters = waiters.filter((entry) => entry !== waiter);
+      // Whatever happened to the wait, its promise is settled or dropped, never left to reject unseen.
+      connected.catch(() => undefined);
+    }
   });
   return {
     service,
@@ -170,9 +183,10 @@ async function ensureOffscreenDocument(url: string): Promise<void> {
 /** Every one-shot request the background answers (sender policy and schemas: utils/messaging.ts). */
 function registerHandlers(engine: EngineService) {
   handleInBackground('pageConfig', async ({ site }) => pageConfigFor(await loadSettings(), await siteViewsItem.getValue(), site));
-  handleInBackground('setSiteView', async ({ site, view }) => {
-    const views = await siteViewsItem.getValue();
-    if (views[site] !== view) await siteViewsItem.setValue({ ...views, [site]: view });
+  handleInBackground('setSiteView', async ({ site, view }, sender) => {
+    // A content script speaks for its own page's site only.
+    if (!sender.url || !siteBelongsTo(site, new URL(sender.url))) throw new Error('That site is not this page\'s.');
+    await rememberSiteView(site, view);
   });
   handleInBackground('saveSettings', async (change) => {
     await updateSettings((current) => applySettingsChange(current, change));
@@ -189,9 +203,10 @@ function registerHandlers(engine: EngineService) {
     if (model.engine !== 'local') return { ok: false as const, message: 'The remote engine has no model to download.' };
     // Pressing Download (a click in an extension page) is the agreement to download.
     await approveModel(model.host, approvalRepoOf(model));
+    // Progress reaches pages through the published status; a failure too (status "error").
     void (async () => {
-      for await (const event of engine.load(model)) void event; // progress reaches pages through the published status
-    })();
+      for await (const event of engine.load(model)) void event;
+    })().catch(() => undefined);
     return { ok: true as const };
   });
   handleInBackground('freeModel', () => engine.unload());

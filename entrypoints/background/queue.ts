@@ -53,16 +53,6 @@ export class CorrectionQueue<T extends QueueItem> {
     return true;
   }
 
-  /** Items of a tab that closed or navigated: removed from the queue, returned to be cancelled. */
-  removeTab(tabId: number): T[] {
-    const removed = this.waiting.filter((item) => item.tabId === tabId);
-    if (removed.length > 0) {
-      this.waiting = this.waiting.filter((item) => item.tabId !== tabId);
-      this.announcePositions();
-    }
-    return removed;
-  }
-
   /** The visible tab's items first, each group in arrival order. */
   private ordered(): T[] {
     const visible = this.waiting.filter((item) => this.options.isVisible(item.tabId));
