@@ -21,11 +21,14 @@ onnx/. The folder runs with \`npm run align -- --model <folder>\` and can be upl
   --tokenizer-from <id|folder>  take tokenizer.json from this repo when --model has none (same vocabulary)
   --overwrite                   replace --out if it already has files
   --max-chunk-mb <n>            largest external data file in MB (default 1900)
-  --accuracy-level <0|4>        q4/q8 MatMulNBits accuracy_level: 0 exact float compute (default);
-                                4 int8 activations, much faster on onnxruntime-node's CPU (npm run align)
+  --accuracy-level <0-4>        q4/q8 MatMulNBits accuracy_level: 0 no hint, exact float compute (default);
+                                1 fp32, 2 fp16, 3 bf16 compute; 4 int8 activations, much faster on
+                                onnxruntime-node's CPU (npm run align)
 `;
 
 class UsageError extends Error {}
+
+const ACCURACY_LEVELS = [0, 1, 2, 3, 4] as const;
 
 function filesFor(model: string, host: string, revision: string | undefined): CheckpointFiles {
   const looksLikeFolder = existsSync(model) || model.startsWith('.') || model.startsWith('/');
@@ -74,8 +77,8 @@ async function main() {
     if (!Number.isFinite(value) || value <= 0 || value > 2000) throw new UsageError('--max-chunk-mb must be a number of MB between 0 and 2000.');
     maxChunkBytes = Math.round(value * 1e6);
   }
-  const accuracyLevel = Number(values['accuracy-level']);
-  if (![0, 1, 2, 3, 4].includes(accuracyLevel)) throw new UsageError('--accuracy-level must be 0, 1, 2, 3 or 4.');
+  const accuracyLevel = ACCURACY_LEVELS.find((level) => String(level) === values['accuracy-level'].trim());
+  if (accuracyLevel === undefined) throw new UsageError('--accuracy-level must be 0, 1, 2, 3 or 4.');
   const files = filesFor(values.model, values.host!, values.revision);
   const tokenizerFrom = values['tokenizer-from'] ? filesFor(values['tokenizer-from'], values.host!, undefined) : undefined;
   let sink: FolderSink;
@@ -96,7 +99,7 @@ async function main() {
     const eta = p.etaMs === null ? '' : `, ${formatTime(p.etaMs)} left`;
     process.stderr.write(`\r${mb(p.bytesRead)} of ${mb(p.bytesTotal)} MB read, ${p.tensorsDone}/${p.tensorsTotal} tensors${eta}   `);
   };
-  const result = await convertCheckpoint({ files, sink, dtype, tokenizerFrom, signal: controller.signal, onProgress, maxChunkBytes, sourceLabel: values.model, accuracyLevel: accuracyLevel as 0 | 4 });
+  const result = await convertCheckpoint({ files, sink, dtype, tokenizerFrom, signal: controller.signal, onProgress, maxChunkBytes, sourceLabel: values.model, accuracyLevel });
   process.stderr.write('\n');
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
   const total = result.files.reduce((sum, f) => sum + f.size, 0);

@@ -22,8 +22,6 @@ export const SettingsChangeSchema = v.object({
   aspects: v.optional(v.pipe(v.array(text(64)), v.maxLength(32))),
   /** Forget every approved model download. */
   clearApprovals: v.optional(v.boolean()),
-  /** Record agreement to download these models (`host|repo`), e.g. after the person picked and confirmed one. */
-  approve: v.optional(v.pipe(v.array(text(2400)), v.maxLength(16))),
 });
 export type SettingsChange = v.InferOutput<typeof SettingsChangeSchema>;
 
@@ -89,7 +87,7 @@ const CONTENT_MESSAGE_DATA = {
   realignSelection: v.undefined(),
   pageConfigChanged: v.undefined(),
   pageOutline: v.undefined(),
-  testHook: v.variant('op', [v.object({ op: v.literal('panels') }), v.object({ op: v.literal('attempt'), attempt: v.looseObject({ kind: v.picklist(['storage', 'message']) }) })]),
+  testHook: v.variant('op', [v.object({ op: v.literal('panels') }), v.object({ op: v.literal('attempt'), attempt: v.looseObject({ kind: v.picklist(['storage', 'storageWrite', 'message']) }) })]),
 } satisfies Record<keyof ContentProtocol, v.GenericSchema>;
 
 export class RefusedError extends Error {

@@ -313,6 +313,5 @@ export function applySettingsChange(settings: Settings, change: SettingsChange):
   }
   if (change.aspects) next.aspects = [...change.aspects];
   if (change.clearApprovals) next.approvedModels = [];
-  if (change.approve) next.approvedModels = [...new Set([...next.approvedModels, ...change.approve])];
   return next;
 }

@@ -95,11 +95,14 @@ function snapshot(panel: MountedPanel): PanelSnapshot {
 /** What a compromised content script could try: the tests check each is refused. */
 export type Attempt =
   | { kind: 'storage' }
+  /** Firefox lets content scripts write storage.local: nothing privileged may be read from it. */
+  | { kind: 'storageWrite'; items: Record<string, unknown> }
   | { kind: 'message'; name: keyof BackgroundProtocol; data?: unknown };
 
 async function attempt(what: Attempt): Promise<{ ok: boolean; value?: unknown; error?: string }> {
   try {
     if (what.kind === 'storage') return { ok: true, value: await browser.storage.local.get(null) };
+    if (what.kind === 'storageWrite') return { ok: true, value: await browser.storage.local.set(what.items) };
     const send = backgroundMessaging.sendMessage as (name: string, data: unknown) => Promise<unknown>;
     return { ok: true, value: await send(what.name, what.data) };
   } catch (error) {

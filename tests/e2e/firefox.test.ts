@@ -122,8 +122,23 @@ test('Firefox: the page cannot drive the panel, and a content script holds no se
     expect(result, name).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
   }
   expect(await panels.attempt(url, { kind: 'message', name: 'pageConfig', data: { site: 'demo' } })).toMatchObject({ ok: true, value: { mode: 'on-demand' } });
+  // Values a content script plants in storage.local (which it may write in Firefox) are never read:
+  // not on a restart of the background either (the one-time import of old values has run).
+  const planted = { settings: { engine: 'remote', remoteEndpoint: 'http://attacker.test', defaultMode: 'auto' }, remoteApiKey: 'planted', siteViews: { demo: 'changes' } };
+  expect(await panels.attempt(url, { kind: 'storageWrite', items: planted })).toMatchObject({ ok: true });
+  const unchanged = { ok: true, value: { mode: 'on-demand', view: 'corrected' } };
+  expect(await panels.attempt(url, { kind: 'message', name: 'pageConfig', data: { site: 'demo' } })).toMatchObject(unchanged);
   await panels.close();
   await page.close();
+  const reloader = await openExtensionPage(browser, 'options.html');
+  await reloader.evaluate(() => void (globalThis as unknown as { browser: { runtime: { reload(): void } } }).browser.runtime.reload()).catch(() => undefined);
+  const after = await browser.newPage();
+  await after.goto(`${hub.url}/pages/demo.html`);
+  await waitForRealign(after);
+  const panelsAfter = await firefoxPanels(browser);
+  expect(await panelsAfter.attempt(after.url(), { kind: 'message', name: 'pageConfig', data: { site: 'demo' } })).toMatchObject(unchanged);
+  await panelsAfter.close();
+  await after.close();
   await setFirefoxSettings(browser, { defaultMode: 'auto' });
 });
 

@@ -51,17 +51,36 @@ export async function openExtensionPage(browser: Browser, path: string): Promise
 /**
  * Writes settings the way the options page does: a `saveSettings` request from an extension page
  * (Firefox keeps settings in the extension's IndexedDB, out of content scripts' reach).
+ * `approvedModels` has no such request (a person approves by a click), so it is written into
+ * that IndexedDB directly, as the Chromium tests write storage.local.
  */
 export async function setFirefoxSettings(browser: Browser, patch: Record<string, unknown>): Promise<void> {
   const { approvedModels, ...fields } = patch as { approvedModels?: string[] } & Record<string, unknown>;
   const page = await openExtensionPage(browser, 'options.html');
-  const result = await page.evaluate(async (data) => {
-    const api = (globalThis as unknown as { browser: { runtime: { sendMessage(m: unknown): Promise<{ res?: unknown; err?: unknown }> } } }).browser;
-    // @webext-core/messaging's wire format (utils/messaging.ts).
-    return api.runtime.sendMessage({ id: 1, type: 'saveSettings', data, timestamp: Date.now() });
-  }, { fields, ...(approvedModels ? { approve: approvedModels } : {}) });
-  await page.close();
-  if (!result || result.err) throw new Error(`saveSettings failed: ${JSON.stringify(result?.err)}`);
+  try {
+    const result = await page.evaluate(async (data) => {
+      const api = (globalThis as unknown as { browser: { runtime: { sendMessage(m: unknown): Promise<{ res?: unknown; err?: unknown }> } } }).browser;
+      // @webext-core/messaging's wire format (utils/messaging.ts).
+      return api.runtime.sendMessage({ id: 1, type: 'saveSettings', data, timestamp: Date.now() });
+    }, { fields });
+    if (!result || result.err) throw new Error(`saveSettings failed: ${JSON.stringify(result?.err)}`);
+    if (approvedModels) await page.evaluate(writeApprovals, approvedModels);
+  } finally {
+    await page.close();
+  }
+}
+
+/** Runs in an extension page: utils/private-store.ts's layout (idb-keyval database "realign", store "private"). */
+async function writeApprovals(approvedModels: string[]): Promise<void> {
+  const request = (r: IDBRequest) => new Promise<unknown>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+  const db = (await request(indexedDB.open('realign'))) as IDBDatabase;
+  const settings = (await request(db.transaction('private').objectStore('private').get('settings'))) as Record<string, unknown>;
+  const written = db.transaction('private', 'readwrite');
+  written.objectStore('private').put({ ...settings, approvedModels }, 'settings');
+  await new Promise((resolve, reject) => ((written.oncomplete = resolve), (written.onerror = () => reject(written.error))));
+  db.close();
+  // Tells every extension context the value changed, as PrivateItem.setValue does.
+  new BroadcastChannel('realign/private-store').postMessage({ key: 'settings', from: 'test' });
 }
 
 /**

@@ -1,7 +1,9 @@
 import { describe, expect, test, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { requestCorrection } from '../../../entrypoints/content/correction-client';
-import { boundedQuestion, MAX_ANSWER_CHARS, MAX_TEXT_CHARS, type CorrectionUpdate } from '../../../utils/messages';
+import { CORRECTION_CHANNEL, serveTasks } from '../../../utils/task-port';
+import { portPair } from '../../support/fake-ports';
+import { boundedQuestion, MAX_ANSWER_CHARS, MAX_TEXT_CHARS, type CorrectionRequest, type CorrectionUpdate } from '../../../utils/messages';
 
 describe('asking for a correction from the tab', () => {
   test('an answer over the limit is refused at once with advice, and nothing is sent', async () => {
@@ -12,7 +14,26 @@ describe('asking for a correction from the tab', () => {
     await vi.waitFor(() => expect(updates).toHaveLength(1));
     expect(updates[0]).toEqual({ kind: 'error', message: expect.stringMatching(/too long to correct here \(1000 KB; the limit is 60 KB\)\. Select a part/) });
     expect(connect).not.toHaveBeenCalled();
-    expect(MAX_ANSWER_CHARS).toBeLessThan(1_000_000);
+  });
+
+  test('an answer at the limit is sent, with its question bounded, and the port closes on the final update', async () => {
+    fakeBrowser.reset();
+    const [tab, background] = portPair(CORRECTION_CHANNEL.name);
+    vi.spyOn(fakeBrowser.runtime, 'connect').mockReturnValue(tab as never);
+    const received: CorrectionRequest[] = [];
+    serveTasks(background, CORRECTION_CHANNEL, (request, task) => {
+      received.push(request);
+      task.emit({ kind: 'done', text: 'y', notes: [], tokens: 1, ms: 1 });
+    });
+    const closed = new Promise<void>((resolve) => background.onDisconnect.addListener(() => resolve()));
+    const updates: CorrectionUpdate[] = [];
+    const answer = 'x'.repeat(MAX_ANSWER_CHARS);
+    requestCorrection({ site: 'demo', question: 'q'.repeat(MAX_TEXT_CHARS), answer }, (update) => updates.push(update));
+    await closed;
+    expect(received).toHaveLength(1);
+    expect(received[0].answer).toBe(answer);
+    expect(received[0].question.length).toBeLessThanOrEqual(MAX_TEXT_CHARS / 2);
+    expect(updates.map((update) => update.kind)).toEqual(['done']);
   });
 
   test('a question too long for a message keeps its beginning and its end', () => {

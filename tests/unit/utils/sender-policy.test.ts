@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { classifySender, senderAllowed } from '../../../utils/sender-policy';
+import * as v from 'valibot';
+import { BACKGROUND_MESSAGE_DATA } from '../../../utils/messaging';
+import { classifySender, SENDER_POLICY, senderAllowed, type PolicyName } from '../../../utils/sender-policy';
+import { PRIVILEGED_ATTEMPTS } from '../../support/privileged';
 
 const self = { id: 'abc', baseUrl: 'chrome-extension://abc/' };
 
@@ -20,14 +23,23 @@ describe('who may send what', () => {
   test('content scripts may ask for corrections and their site\'s settings, nothing privileged', () => {
     const content = { id: 'abc', url: 'https://chatgpt.com/', tab: { id: 1 } };
     const page = { id: 'abc', url: 'chrome-extension://abc/options.html' };
-    for (const name of ['port:correct', 'pageConfig', 'setSiteView', 'pageHealth'] as const) expect(senderAllowed(name, content, self), name).toBe(true);
-    for (const name of ['saveSettings', 'testRemote', 'setCustomSite', 'clearModels', 'loadModel', 'modelStorage', 'realignInTab', 'port:engine-host'] as const) {
-      expect(senderAllowed(name, content, self), name).toBe(false);
-      if (name !== 'port:engine-host') expect(senderAllowed(name, page, self), name).toBe(true);
+    const names = Object.keys(SENDER_POLICY) as PolicyName[];
+    // The whole of what a page's script can reach: a new entry here is a decision to review.
+    expect(names.filter((name) => senderAllowed(name, content, self)).sort()).toEqual(['pageConfig', 'pageHealth', 'port:correct', 'setSiteView']);
+    for (const name of Object.keys(BACKGROUND_MESSAGE_DATA) as (keyof typeof BACKGROUND_MESSAGE_DATA)[]) {
+      if (!senderAllowed(name, content, self)) expect(senderAllowed(name, page, self), name).toBe(true);
     }
     // Extension pages do not correct through the content port, nor pose as the engine.
     expect(senderAllowed('port:correct', page, self)).toBe(false);
     expect(senderAllowed('port:engine-host', page, self)).toBe(false);
+    expect(senderAllowed('port:engine-host', content, self)).toBe(false);
     expect(senderAllowed('port:engine-host', { id: 'abc', url: 'chrome-extension://abc/offscreen.html' }, self)).toBe(true);
+  });
+
+  test('the e2e suites try every privileged request, each well-formed (so only the sender check can refuse it)', () => {
+    const content = { id: 'abc', url: 'https://chatgpt.com/', tab: { id: 1 } };
+    const privileged = (Object.keys(BACKGROUND_MESSAGE_DATA) as (keyof typeof BACKGROUND_MESSAGE_DATA)[]).filter((name) => !senderAllowed(name, content, self));
+    expect(PRIVILEGED_ATTEMPTS.map(([name]) => name).sort()).toEqual(privileged.sort());
+    for (const [name, data] of PRIVILEGED_ATTEMPTS) expect(v.safeParse(BACKGROUND_MESSAGE_DATA[name], data).success, name).toBe(true);
   });
 });

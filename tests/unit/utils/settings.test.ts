@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { applySettingsChange, DEFAULT_SETTINGS, loadSettings, migrateSettingsV1toV2, pageConfigFor, remoteApiKeyItem, watchedSettings, normaliseSettings, settingsItem, settingsNoticeItem, siteEnabled, siteMode, siteViewsItem, updateSettings } from '../../../utils/settings';
+import { applySettingsChange, DEFAULT_SETTINGS, loadSettings, migrateSettingsV1toV2, pageConfigFor, rememberSiteView, remoteApiKeyItem, watchedSettings, normaliseSettings, settingsItem, settingsNoticeItem, siteEnabled, siteMode, siteViewsItem, updateSettings } from '../../../utils/settings';
 
 beforeEach(() => fakeBrowser.reset());
 
@@ -99,16 +99,30 @@ describe('settings writes never lose a change', () => {
     expect(Object.keys(settings.sites).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `site${i}`).sort());
   });
 
-  test('a page switching panel views cannot undo a settings change: views live under their own key', async () => {
+  test('views remembered at once from many tabs are all kept, settings saved meanwhile too, and the oldest go past 200 sites', async () => {
     await updateSettings((current) => void (current.engine = 'remote'));
-    // Interleaved: view switches (the content script's setSiteView) and a switch back to local.
+    // Each rememberSiteView reads then writes the whole map: unserialised, most of these would be lost.
     await Promise.all([
-      ...Array.from({ length: 10 }, (_, i) => siteViewsItem.setValue({ demo: i % 2 ? 'changes' : 'corrected' })),
+      ...Array.from({ length: 30 }, (_, i) => rememberSiteView(`site${i}`, i % 2 ? 'changes' : 'corrected')),
       updateSettings((current) => applySettingsChange(current, { fields: { engine: 'local' } })),
-      ...Array.from({ length: 10 }, () => siteViewsItem.setValue({ demo: 'changes' })),
     ]);
     expect((await loadSettings()).engine).toBe('local');
-    expect(pageConfigFor(await loadSettings(), await siteViewsItem.getValue(), 'demo').view).toBe('changes');
+    const views = await siteViewsItem.getValue();
+    expect(Object.keys(views)).toHaveLength(30);
+    expect(views.site7).toBe('changes');
+    expect(pageConfigFor(await loadSettings(), views, 'site8').view).toBe('corrected');
+
+    await Promise.all(Array.from({ length: 200 }, (_, i) => rememberSiteView(`more${i}`, 'changes')));
+    const capped = await siteViewsItem.getValue();
+    expect(Object.keys(capped)).toHaveLength(200);
+    expect(capped.site0).toBeUndefined();
+    expect(capped.more199).toBe('changes');
+    // Remembering a site again makes it the newest.
+    await rememberSiteView('more0', 'corrected');
+    await rememberSiteView('extra', 'changes');
+    const after = await siteViewsItem.getValue();
+    expect(after.more0).toBe('corrected');
+    expect(after.more1).toBeUndefined();
   });
 
   test('a page request changes only what it names; unknown fields and approvals are not touched by fields', () => {
@@ -119,7 +133,6 @@ describe('settings writes never lose a change', () => {
     expect('evil' in after).toBe(false);
     expect(after.sites.chatgpt).toEqual({ mode: 'on-demand' });
     expect(applySettingsChange(after, { site: { id: 'chatgpt', mode: null } }).sites.chatgpt).toEqual({});
-    expect(applySettingsChange(after, { approve: ['h2|c/d'] }).approvedModels).toEqual(['h|a/b', 'h2|c/d']);
     expect(applySettingsChange(after, { clearApprovals: true }).approvedModels).toEqual([]);
   });
 });

@@ -30,6 +30,11 @@ describe('npm run convert', () => {
     const badDtype = run('convert', ['--model', TINY, '--out', join(temp, 'x'), '--dtype', 'int3']);
     expect(badDtype.status).toBe(2);
     expect(badDtype.stderr).toMatch(/Unknown dtype "int3"\. Choose one of: fp32, fp16, q8, q4, q4f16/);
+    for (const level of ['7', '', '4.5']) {
+      const badLevel = run('convert', ['--model', TINY, '--out', join(temp, 'x'), '--accuracy-level', level]);
+      expect(badLevel.status, level).toBe(2);
+      expect(badLevel.stderr).toMatch(/--accuracy-level must be 0, 1, 2, 3 or 4/);
+    }
     const unknownFlag = run('convert', ['--model', TINY, '--frobnicate']);
     expect(unknownFlag.status).toBe(2);
     const notFolder = run('convert', ['--model', './nowhere', '--out', join(temp, 'x')]);
