@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser } from 'puppeteer-core';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { FIREFOX_TEST_BUILD } from '../support/chromium';
-import { firefoxPanels, launchFirefoxWithExtension, openExtensionPage, setFirefoxSettings, until, waitForRealign } from '../support/firefox';
+import { firefoxPanels, launchFirefoxWithExtension, openExtensionPage, reloadFirefoxExtension, setFirefoxSettings, until, waitForRealign } from '../support/firefox';
 import { PRIVILEGED_ATTEMPTS } from '../support/privileged';
 import { tinyAlignerSettings } from '../support/chromium';
 
@@ -121,17 +121,19 @@ test('Firefox: the page cannot drive the panel, and a content script holds no se
     const result = await panels.attempt(url, { kind: 'message', name, data });
     expect(result, name).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
   }
-  expect(await panels.attempt(url, { kind: 'message', name: 'pageConfig', data: { site: 'demo' } })).toMatchObject({ ok: true, value: { mode: 'on-demand' } });
+  const before = await panels.attempt(url, { kind: 'message', name: 'pageConfig', data: { site: 'demo' } });
+  expect(before).toMatchObject({ ok: true, value: { mode: 'on-demand' } });
+  const view = (before.value as { view: string }).view;
   // Values a content script plants in storage.local (which it may write in Firefox) are never read:
   // not on a restart of the background either (the one-time import of old values has run).
-  const planted = { settings: { engine: 'remote', remoteEndpoint: 'http://attacker.test', defaultMode: 'auto' }, remoteApiKey: 'planted', siteViews: { demo: 'changes' } };
+  const otherView = view === 'changes' ? 'corrected' : 'changes';
+  const planted = { settings: { engine: 'remote', remoteEndpoint: 'http://attacker.test', defaultMode: 'auto' }, remoteApiKey: 'planted', siteViews: { demo: otherView } };
   expect(await panels.attempt(url, { kind: 'storageWrite', items: planted })).toMatchObject({ ok: true });
-  const unchanged = { ok: true, value: { mode: 'on-demand', view: 'corrected' } };
+  const unchanged = { ok: true, value: { mode: 'on-demand', view } };
   expect(await panels.attempt(url, { kind: 'message', name: 'pageConfig', data: { site: 'demo' } })).toMatchObject(unchanged);
   await panels.close();
   await page.close();
-  const reloader = await openExtensionPage(browser, 'options.html');
-  await reloader.evaluate(() => void (globalThis as unknown as { browser: { runtime: { reload(): void } } }).browser.runtime.reload()).catch(() => undefined);
+  await reloadFirefoxExtension(browser);
   const after = await browser.newPage();
   await after.goto(`${hub.url}/pages/demo.html`);
   await waitForRealign(after);
@@ -143,7 +145,7 @@ test('Firefox: the page cannot drive the panel, and a content script holds no se
 });
 
 test('Firefox: a PyTorch checkpoint is converted in the background page, then corrects', async () => {
-  await setFirefoxSettings(browser, { customRepo: 'realign/tiny-aligner-hf', customConvert: true, approvedModels: [`${hub.url}/|realign/tiny-aligner-hf`] });
+  await setFirefoxSettings(browser, { defaultMode: 'auto', customRepo: 'realign/tiny-aligner-hf', customConvert: true, approvedModels: [`${hub.url}/|realign/tiny-aligner-hf`] });
   const page = await browser.newPage();
   // An address of its own: the panels are found by the tab's address.
   await page.goto(`${hub.url}/pages/demo.html?converted`);

@@ -124,6 +124,30 @@ export interface FirefoxPanel {
 }
 
 /**
+ * Restarts the add-on (runtime.reload from one of its pages) and returns once it runs again.
+ * Firefox discards the add-on's tabs as it reloads (the driver is not told they closed), and a tab
+ * opened in that moment can be discarded with them ("no such frame"): wait until the reloading
+ * page is gone, then open an add-on page again, retrying.
+ */
+export async function reloadFirefoxExtension(browser: Browser): Promise<void> {
+  const reloader = await openExtensionPage(browser, 'options.html');
+  await reloader.evaluate(() => void (globalThis as unknown as { browser: { runtime: { reload(): void } } }).browser.runtime.reload()).catch(() => undefined);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && (await reloader.evaluate(() => true).catch(() => false))) await new Promise((resolve) => setTimeout(resolve, 100));
+  await reloader.close().catch(() => undefined);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const page = await openExtensionPage(browser, 'options.html');
+      await page.close();
+      return;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+/**
  * Polls `check` in the page until it holds. A plain loop of evaluations: puppeteer's
  * waitForFunction over BiDi can fail outright ("Waiting failed") when it races a page's load.
  */
