@@ -9,6 +9,7 @@ import { backgroundMessaging } from '../utils/messaging';
 import type { Mode } from '../utils/messages';
 import { remoteApiKeyItem, type Settings } from '../utils/settings';
 import { formatBytes } from './Panel';
+import { PresetChoice } from './PresetChoice';
 import { saveSettings, useSettings, useShortcut } from './hooks';
 import { messageOf } from '../utils/errors';
 
@@ -123,20 +124,7 @@ export function OptionsView(props: OptionsViewProps) {
         <h2 id="model-heading">Model</h2>
         <div class="rl-choices" role="radiogroup" aria-label="Model" data-testid="options-preset" data-value={settings.presetId}>
           {props.presets.map((preset) => (
-            <label class="rl-choice">
-              <input type="radio" name="preset" value={preset.id} checked={settings.presetId === preset.id} onChange={() => set('presetId', preset.id)} />
-              <span>
-                <strong>{preset.name}</strong>
-                {preset.kind === 'trained' && <span class="rl-badge">trained corrector</span>}
-              </span>
-              <span class="rl-hint">
-                {preset.summary}{' '}
-                {preset.convert
-                  ? `About ${formatBytes(preset.downloadBytes)} to download once and convert in your browser${preset.diskBytes ? ` (${formatBytes(preset.diskBytes)} kept)` : ''}${preset.conversionTime ? `, ${preset.conversionTime}` : ''}`
-                  : `About ${formatBytes(preset.downloadBytes)} to download`}
-                , licence {preset.licence}.{preset.caveat && <em> {preset.caveat}</em>}
-              </span>
-            </label>
+            <PresetChoice preset={preset} group="preset" checked={settings.presetId === preset.id} onChoose={() => set('presetId', preset.id)} />
           ))}
           <label class="rl-choice">
             <input type="radio" name="preset" value="custom" checked={settings.presetId === 'custom'} onChange={() => set('presetId', 'custom')} data-testid="options-preset-custom" />

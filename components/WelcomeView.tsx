@@ -1,12 +1,18 @@
 import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { describeModel } from '../model/config';
+import type { ModelPreset } from '../model/presets';
 import { backgroundMessaging } from '../utils/messaging';
+import { messageOf } from '../utils/errors';
 import { formatBytes } from './Panel';
-import { useEngineStatus, useSettings, useShortcut } from './hooks';
+import { PresetChoice } from './PresetChoice';
+import { saveSettings, useEngineStatus, useSettings, useShortcut } from './hooks';
 
-/** First run: what Realign does, which model it needs and from where, and one clear Download button. */
-export function WelcomeView() {
+/**
+ * First run: what Realign does, the models it can use (trained correctors first, with what each
+ * downloads, keeps and takes to convert), and one clear Download button for the chosen one.
+ */
+export function WelcomeView(props: { presets: ModelPreset[] }) {
   const settings = useSettings();
   const status = useEngineStatus()?.status;
   const { shortcut, change: changeShortcut } = useShortcut();
@@ -24,6 +30,13 @@ export function WelcomeView() {
   };
   const ready = status?.state === 'ready' || status?.state === 'busy';
   const failed = status?.state === 'error';
+  const choosing = !started || failed || Boolean(message);
+  /** A preset's card already says what it is (and its caveat). */
+  const listed = settings.engine === 'local' && props.presets.some((preset) => preset.id === settings.presetId);
+  const choose = (presetId: string) => {
+    setMessage('');
+    void saveSettings({ fields: { presetId } }).catch((failure: unknown) => setMessage(`Not saved: ${messageOf(failure)}`));
+  };
 
   return (
     <main class="rl-page rl-welcome">
@@ -40,19 +53,38 @@ export function WelcomeView() {
 
       <section class="rl-card" aria-labelledby="model-heading">
         <h2 id="model-heading" style="margin-top:4px">First, its model</h2>
+        {settings.engine === 'local' && (
+          <>
+            <p>Pick the model that corrects the answers. The trained correctors were made for exactly this; the instruct models are smaller and quicker to get.</p>
+            <fieldset class="rl-choices" role="radiogroup" aria-label="Model" data-testid="welcome-presets" disabled={!choosing}>
+              {props.presets.map((preset) => (
+                <PresetChoice preset={preset} group="welcome-preset" checked={settings.presetId === preset.id} onChoose={() => choose(preset.id)} />
+              ))}
+              {settings.customRepo.trim() !== '' && (
+                <label class="rl-choice" data-preset="custom">
+                  <input type="radio" name="welcome-preset" value="custom" checked={settings.presetId === 'custom'} onChange={() => choose('custom')} />
+                  <span>
+                    <strong>{settings.customRepo.trim()}</strong>
+                  </span>
+                  <span class="rl-hint">The Hugging Face hub model you chose in the options.</span>
+                </label>
+              )}
+            </fieldset>
+          </>
+        )}
         <p data-testid="welcome-model">
-          Realign uses <strong>{model.name}</strong>{model.repo && model.repo !== model.name ? ` (${model.repo})` : ''}. {model.summary}{' '}
+          Realign uses <strong>{model.name}</strong>{model.repo && model.repo !== model.name ? ` (${model.repo})` : ''}. {listed ? '' : `${model.summary} `}
           {model.converted
             ? `Its weights${size ? `, about ${size},` : ''} are downloaded once from ${model.host} and converted in your browser${model.keptBytes > 0 ? `, which keeps about ${formatBytes(model.keptBytes)}` : ''}; nothing is downloaded until you choose to.`
             : `It is downloaded once${size ? `, about ${size},` : ''} from ${model.host} and kept by your browser; nothing is downloaded until you choose to.`}
         </p>
-        {model.caveat && <p class="rl-hint">{model.caveat}</p>}
+        {model.caveat && !listed && <p class="rl-hint">{model.caveat}</p>}
         <div class="rl-buttons">
           <button type="button" class="rl-primary" onClick={() => void download()} disabled={started && !failed && !message} data-action="download">
             {model.converted ? (size ? `Download and convert the model (${size})` : 'Download and convert the model') : size ? `Download the model (${size})` : 'Download the model'}
           </button>
           <button type="button" onClick={() => void browser.runtime.openOptionsPage()}>
-            Choose another model
+            More options
           </button>
           <button type="button" onClick={() => window.close()}>
             Later

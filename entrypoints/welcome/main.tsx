@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { WelcomeView } from '../../components/WelcomeView';
+import { PRESETS } from '../../model/presets';
 import '../../assets/pages.css';
 
-render(<WelcomeView />, document.getElementById('app')!);
+render(<WelcomeView presets={PRESETS} />, document.getElementById('app')!);

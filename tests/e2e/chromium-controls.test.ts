@@ -5,6 +5,7 @@ import { startHubServer, type HubServer } from '../support/hub-server';
 import { launchWithExtension, setSettings, tinyAlignerSettings, type ExtensionBrowser } from '../support/chromium';
 import { Panels } from '../support/panels';
 import { askDemo, openPage } from '../support/demo-page';
+import { PRESETS } from '../../model/presets';
 
 const MODEL = 'tests/fixtures/models/tiny-aligner';
 let hub: HubServer;
@@ -206,6 +207,27 @@ describe('first run and download consent', () => {
     await welcome.goto(`chrome-extension://${browser.extensionId}/welcome.html`);
     expect(await welcome.locator('[data-testid="welcome-model"]').textContent()).toMatch(/realign\/tiny-aligner.*downloaded once from 127\.0\.0\.1:\d+/);
     expect(await welcome.locator('[data-testid="welcome-status"]').count()).toBe(0);
+    // The trained correctors come first, each saying what it downloads, keeps and takes to convert.
+    const cards = welcome.locator('[data-testid="welcome-presets"] [data-preset]');
+    expect(await cards.evaluateAll((labels) => labels.map((label) => label.getAttribute('data-preset')))).toEqual([
+      ...PRESETS.filter((preset) => preset.kind === 'trained').map((preset) => preset.id),
+      ...PRESETS.filter((preset) => preset.kind !== 'trained').map((preset) => preset.id),
+      'custom',
+    ]);
+    expect(PRESETS.slice(0, 2).map((preset) => preset.kind)).toEqual(['trained', 'trained']);
+    expect(await cards.first().textContent()).toMatch(/trained corrector.*4\.4 GB to download once and convert in your browser \(750 MB kept\), then about a minute of converting \(47 s measured/);
+    expect(await cards.nth(1).textContent()).toMatch(/13\.5 GB to download .*\(4\.4 GB kept\).*measured.*Experimental/);
+    const presetId = () => browser.worker.evaluate(async () => (await (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<{ settings: { presetId: string } }> } } } }).chrome.storage.local.get('settings')).settings.presetId);
+    // Choosing one (a real click) chooses the model the button downloads; nothing is downloaded yet.
+    const requestsBefore = hub.requests.length;
+    await cards.first().click();
+    await expect.poll(presetId).toBe('metaaligner-1.1b');
+    await expect.poll(() => welcome.locator('[data-action="download"]').textContent()).toBe('Download and convert the model (4.4 GB)');
+    expect(await welcome.locator('[data-testid="welcome-model"]').textContent()).toMatch(/MetaAligner 1\.1B \(MetaAligner\/MetaAligner-UltraFeedback-1\.1B\)\. Its weights, about 4\.4 GB, are downloaded once from 127\.0\.0\.1:\d+ and converted in your browser/);
+    expect(hub.requests.length).toBe(requestsBefore);
+    await welcome.locator('[data-testid="welcome-presets"] [data-preset="custom"]').click();
+    await expect.poll(presetId).toBe('custom');
+    await expect.poll(() => welcome.locator('[data-testid="welcome-model"]').textContent()).toMatch(/realign\/tiny-aligner/);
     await welcome.screenshot({ path: 'screenshots/welcome.png' });
     await welcome.locator('[data-action="download"]').click();
     await expect.poll(() => welcome.locator('[data-testid="welcome-status"]').textContent(), { timeout: 60_000 }).toMatch(/ready/);
