@@ -75,7 +75,7 @@ ARCHS = {
                   tie_word_embeddings=True, max_position_embeddings=256, qkv_bias=True,
                   padded_vocab=4, seed=14),
     # Qwen2 again with a hidden size of two quantization blocks: the tied head then shares the
-    # embedding's q4/q8 codes (GatherBlockQuantized for the lookup, MatMulNBits for the head).
+    # embedding's 8-bit codes (a Gather of the codes for the lookup, MatMulNBits for the head).
     'qwen2-tied-blocks': dict(model_type='qwen2', architectures=['Qwen2ForCausalLM'], hidden_size=64,
                               num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=2,
                               intermediate_size=96, vocab_size=259, rope_theta=1e6, rms_norm_eps=1e-6,
@@ -212,7 +212,7 @@ def fround(x):
 
 
 def dequantize_rows(weight, bits, block):
-    """weight [N, K] float32 → the float32 values MatMulNBits/GatherBlockQuantized compute."""
+    """weight [N, K] float32 → the float32 values MatMulNBits (and the 8-bit embedding lookup) compute."""
     levels = (1 << bits) - 1
     W = weight.numpy().astype(np.float32)
     N, K = W.shape
