@@ -220,11 +220,13 @@ export async function correctAnswer(
   let lastTextAt = 0;
   // Text goes out as deltas against what was last sent (utils/messages.ts: applyTextDelta).
   let sent = '';
-  const sendText = (textSoFar: string, part: number) => {
-    if (textSoFar === sent) return;
+  /** Sends what is new, if anything; says whether it sent. */
+  const sendText = (textSoFar: string, part: number): boolean => {
+    if (textSoFar === sent) return false;
     const delta = textDelta(sent, textSoFar);
     sent = textSoFar;
     onUpdate?.({ kind: 'text', ...delta, part, parts: chunks.length });
+    return true;
   };
   // Decoding time, measured where the tokens are made: from each part's first text to its end.
   let decodeMs = 0;
@@ -252,10 +254,11 @@ export async function correctAnswer(
         onText: (soFar) => {
           partFirstText ??= performance.now();
           // One update a frame at most: a fast model would otherwise spend its time messaging.
+          // Only an update sent starts the wait: a first token that shows nothing (a space) must
+          // not hold back the first words.
           const now = Date.now();
           if (now - lastTextAt < TEXT_UPDATE_INTERVAL_MS) return;
-          lastTextAt = now;
-          sendText(prefix + cleanContinuation(soFar, stop), index + 1);
+          if (sendText(prefix + cleanContinuation(soFar, stop), index + 1)) lastTextAt = now;
         },
       });
       tokens += result.tokens;

@@ -71,16 +71,21 @@ export default async function run(): Promise<Result[]> {
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
-    const page = await browser.newPage();
-    // tsx compiles the evaluated callbacks with esbuild's keepNames, which calls a `__name` helper.
-    await page.addInitScript({ content: 'window.__name = (f) => f;' });
     const script = readFileSync(resolve(ROOT, 'tests/fixtures/sites/demo-chat.js'), 'utf8');
-    await page.route(`${ORIGIN}/**`, (route) =>
-      route.request().url().endsWith('.js')
-        ? route.fulfill({ status: 200, contentType: 'text/javascript', body: script })
-        : route.fulfill({ status: 200, contentType: 'text/html', body: demo }),
-    );
-    await page.goto(`${ORIGIN}/demo.html`);
+    /** A new tab with the demo page (and its script) served at ORIGIN. */
+    const demoPage = async () => {
+      const tab = await browser.newPage();
+      // tsx compiles the evaluated callbacks with esbuild's keepNames, which calls a `__name` helper.
+      await tab.addInitScript({ content: 'window.__name = (f) => f;' });
+      await tab.route(`${ORIGIN}/**`, (route) =>
+        route.request().url().endsWith('.js')
+          ? route.fulfill({ status: 200, contentType: 'text/javascript', body: script })
+          : route.fulfill({ status: 200, contentType: 'text/html', body: demo }),
+      );
+      await tab.goto(`${ORIGIN}/demo.html`);
+      return tab;
+    };
+    const page = await demoPage();
 
     // A 100-exchange conversation already on the page (finished answers with lists and code).
     await page.evaluate((text: string) => {
@@ -167,10 +172,7 @@ export default async function run(): Promise<Result[]> {
     });
 
     // The same streaming on a page no adapter knows: class names only, aria-busy while streaming.
-    const unknown = await browser.newPage();
-    await unknown.addInitScript({ content: 'window.__name = (f) => f;' });
-    await unknown.route(`${ORIGIN}/**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: demo }));
-    await unknown.goto(`${ORIGIN}/demo.html`);
+    const unknown = await demoPage();
     await unknown.evaluate((text: string) => {
       document.querySelector('meta[name="realign-demo"]')?.remove();
       const main = document.getElementById('conversation')!;

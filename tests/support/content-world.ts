@@ -30,7 +30,9 @@ export async function contentWorld(page: Page, options: { timeoutMs?: number } =
   }
   return {
     async evaluate<T>(fn: string | ((arg: never) => unknown), arg?: unknown) {
-      const expression = typeof fn === 'string' ? fn : `(${fn.toString()})(${JSON.stringify(arg ?? null)})`;
+      // Under tsx (the benches), esbuild's keepNames makes function bodies call a `__name` helper
+      // that the page's world lacks: give the function its own.
+      const expression = typeof fn === 'string' ? fn : `((__name) => (${fn.toString()})(${JSON.stringify(arg ?? null)}))((target) => target)`;
       const result = await session.send('Runtime.evaluate', { expression, contextId: find()!.id, awaitPromise: true, returnByValue: true });
       if (result.exceptionDetails) throw new Error(`content world: ${result.exceptionDetails.exception?.description ?? result.exceptionDetails.text}`);
       return result.result.value as T;
