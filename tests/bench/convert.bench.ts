@@ -5,10 +5,9 @@
  * decode speed of a converted graph against the torch-exported tiny Aligner it was converted from.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { writeRandomCheckpoint, SHAPES } from '../../scripts/converter-fixtures/random-checkpoint';
 import { convertCheckpoint } from '../../model/convert/index';
@@ -17,7 +16,7 @@ import { buildPrompt } from '../../model/engine';
 import { loadNodeEngine } from '../../model/node-platform';
 import { CHROMIUM } from '../support/chromium';
 import { startHubServer } from '../support/hub-server';
-import { ORT_WASM_FILES } from '../../utils/build-constants';
+import { bundlePage } from '../support/bundle-page';
 
 type Result = { name: string; value: number; unit: string; budget?: string; note?: string };
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -28,21 +27,7 @@ function measureNode(model: string, out: string, dtype: string) {
 }
 
 async function measureChromium(model: string, bytes: number): Promise<{ ms: number; peakRssMB: number; baselineRssMB: number; heapMB: number }> {
-  const pages = mkdtempSync(join(tmpdir(), 'realign-convert-bench-page-'));
-  mkdirSync(join(pages, 'ort'));
-  const bundle = await build({
-    entryPoints: [resolve('tests/e2e/converter-page.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-    external: ['onnxruntime-node', 'sharp', 'node:*'],
-  });
-  writeFileSync(join(pages, 'converter.js'), bundle.outputFiles[0]!.text);
-  writeFileSync(join(pages, 'converter.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="converter.js"></script>');
-  for (const file of ORT_WASM_FILES) cpSync(resolve('node_modules/onnxruntime-web/dist', file), join(pages, 'ort', file));
+  const pages = await bundlePage('tests/e2e/converter-page.ts', 'converter');
   const hub = await startHubServer({ repos: { 'bench/random-160m': model }, pages, redirectFilesFrom: 1e6 });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless=new', '--no-sandbox', '--enable-precise-memory-info'] });
   try {

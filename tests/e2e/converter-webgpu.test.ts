@@ -5,10 +5,8 @@
 // build's — against the PyTorch references; transformers.js loads a converted model from the
 // cache with no request at all. fp16 graphs run on WASM only: SwiftShader has no shader-f16.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { MASK_SCOPE } from '../../model/convert/graph';
 import type { TargetDtype } from '../../model/convert/index';
@@ -16,7 +14,7 @@ import { CHROMIUM } from '../support/chromium';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { drift, type Checks } from '../unit/model/convert/harness';
 import { ARCHITECTURES, FIXTURES, reference, referenceFor, referenceLogits, type Architecture } from '../unit/model/convert/fixtures';
-import { ORT_WASM_FILES } from '../../utils/build-constants';
+import { bundlePage } from '../support/bundle-page';
 
 let folder: string;
 let hub: HubServer;
@@ -31,21 +29,7 @@ type PageApi = {
 };
 
 beforeAll(async () => {
-  folder = mkdtempSync(join(tmpdir(), 'realign-converter-page-'));
-  mkdirSync(join(folder, 'ort'));
-  const bundle = await build({
-    entryPoints: [resolve('tests/e2e/converter-page.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-    external: ['onnxruntime-node', 'sharp', 'node:*'],
-  });
-  writeFileSync(join(folder, 'converter.js'), bundle.outputFiles[0]!.text);
-  writeFileSync(join(folder, 'converter.html'), '<!doctype html><meta charset="utf-8"><title>converter</title><script type="module" src="converter.js"></script>');
-  for (const file of ORT_WASM_FILES) cpSync(resolve('node_modules/onnxruntime-web/dist', file), join(folder, 'ort', file));
+  folder = await bundlePage('tests/e2e/converter-page.ts', 'converter');
 
   const repos: Record<string, string> = {
     'realign/tiny-aligner-hf': 'tests/fixtures/models/tiny-aligner',

@@ -19,7 +19,8 @@ export async function bundlePage(entry: string, name: string): Promise<string> {
     target: 'es2022',
     write: false,
     logLevel: 'silent',
-    external: ['onnxruntime-node', 'sharp'],
+    // Node-only modules some entries import behind a runtime check.
+    external: ['onnxruntime-node', 'sharp', 'node:*'],
   });
   writeFileSync(join(folder, `${name}.js`), bundle.outputFiles[0]!.text);
   writeFileSync(join(folder, `${name}.html`), `<!doctype html><meta charset="utf-8"><title>${name}</title><script type="module" src="${name}.js"></script>`);
