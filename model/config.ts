@@ -34,9 +34,8 @@ export function engineModelConfig(settings: Settings, apiKey: string): EngineMod
   }
   const preset = presetFromSettings(settings);
   const source = preset.convert?.from ?? preset.repo;
-  if (!isValidRepoId(source) || (preset.convert?.tokenizerFrom && !isValidRepoId(preset.convert.tokenizerFrom))) {
-    throw new Error(`"${source}" is not a hub repo id (owner/name). Set one in Realign's options.`);
-  }
+  const invalid = [source, preset.convert?.tokenizerFrom].find((repo) => repo !== undefined && !isValidRepoId(repo));
+  if (invalid !== undefined) throw new Error(`"${invalid}" is not a hub repo id (owner/name). Set one in Realign's options.`);
   // A converted checkpoint has one graph (its conversion's dtype): the dtype setting cannot apply.
   const pick = (dtype: string) => (settings.dtype === 'auto' || preset.convert ? dtype : settings.dtype);
   return {

@@ -165,7 +165,11 @@ export class InProcessEngineService implements EngineService {
 
   async unload(): Promise<void> {
     for (const controller of this.running) controller.abort();
-    this.conversion?.controller.abort();
+    // A conversion stopped here is gone before the next job can join it.
+    const conversion = this.conversion;
+    this.conversion = null;
+    conversion?.controller.abort();
+    await conversion?.done.catch(() => undefined);
     await this.chain;
     await this.disposeEngine();
     this.setStatus({ state: 'empty' });
@@ -243,6 +247,8 @@ export class InProcessEngineService implements EngineService {
           engine = await this.engineFor(job.model, emit, signal);
           await correct(engine);
         } catch (retryError) {
+          // Cancelled during the retry: WebGPU did fail, so it stays set aside.
+          if (retryError instanceof AbortError || signal.aborted) throw retryError;
           this.webgpuBroken = null;
           await this.disposeEngine();
           throw retryError;
@@ -271,8 +277,12 @@ export class InProcessEngineService implements EngineService {
     const ensureConverted = this.platform.ensureConverted;
     if (!ensureConverted) throw new Error(`The model ${convert.from} has to be converted first, and this engine cannot convert models.`);
     if (this.conversion?.repo !== model.repo) {
+      // Another model's conversion (its jobs were cancelled, then another model was chosen) stops.
+      this.conversion?.controller.abort();
       const controller = new AbortController();
       const listeners = new Set<(progress: ConvertProgress) => void>();
+      // Only the conversion under way speaks for the engine's status.
+      const current = () => this.conversion?.controller === controller;
       // Progress comes with every piece read: passed on a few times a second (and the last one).
       let lastSent = 0;
       const done = ensureConverted({
@@ -284,18 +294,23 @@ export class InProcessEngineService implements EngineService {
           const now = Date.now();
           if (now - lastSent < 250 && progress.tensorsDone < progress.tensorsTotal) return;
           lastSent = now;
-          this.setStatus({ state: 'converting', model: convert.from, download: { loaded: progress.bytesRead, total: progress.bytesTotal } });
+          if (current()) this.setStatus({ state: 'converting', model: convert.from, download: { loaded: progress.bytesRead, total: progress.bytesTotal } });
           for (const listener of listeners) listener(progress);
         },
       }).catch((error: unknown) => {
         const message = controller.signal.aborted ? 'The conversion was stopped; it starts over next time.' : `Could not convert ${convert.from}: ${messageOf(error)}`;
-        this.setStatus({ state: 'error', model: convert.from, message });
+        if (current()) this.setStatus({ state: 'error', model: convert.from, message });
         throw new Error(message);
       });
       const conversion = { repo: model.repo, done, controller, listeners };
       this.conversion = conversion;
       void done.then(
-        () => this.conversion === conversion && (this.conversion = null),
+        () => {
+          if (this.conversion !== conversion) return;
+          this.conversion = null;
+          // Finished with no job waiting to load it: nothing is converting any more.
+          if (listeners.size === 0) this.setStatus({ state: 'empty' });
+        },
         () => this.conversion === conversion && (this.conversion = null),
       );
     }

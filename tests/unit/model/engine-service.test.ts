@@ -173,3 +173,70 @@ describe('InProcessEngineService remote engine (issue 12)', () => {
     expect(authorizations).toEqual(['Bearer sk-old-0001', 'Bearer sk-old-0001', 'Bearer sk-new-0002']);
   });
 });
+
+describe('InProcessEngineService conversions', () => {
+  const converted = (repo: string) => ({
+    ...(job('x').model as Extract<EngineJob['model'], { engine: 'local' }>),
+    repo: `realign-converted/${repo}`,
+    convert: { from: `owner/${repo}`, dtype: 'q4' as const },
+  });
+  /** A platform whose conversions run until their signal aborts (or `finish` is called). */
+  function converting() {
+    const { value } = platform({ gpu: false });
+    const started: Array<{ repo: string; signal: AbortSignal; finish: () => void }> = [];
+    value.ensureConverted = ({ repo, signal, onProgress }) =>
+      new Promise<void>((resolve, reject) => {
+        started.push({ repo, signal, finish: resolve });
+        onProgress({ bytesRead: 1, bytesTotal: 2, tensorsDone: 2, tensorsTotal: 2, etaMs: 0 });
+        signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+      });
+    return { value, started };
+  }
+
+  test('choosing another converted model stops the first conversion, and only the second speaks for the status', async () => {
+    const { value, started } = converting();
+    const service = new InProcessEngineService(value);
+    const first = new AbortController();
+    const firstJob = collect(service.load(converted('a'), first.signal));
+    await vi.waitFor(() => expect(started).toHaveLength(1));
+    first.abort(); // the panel was dismissed: the conversion goes on without it
+    await firstJob;
+    expect(started[0]!.signal.aborted).toBe(false);
+    const secondJob = collect(service.load(converted('b')));
+    await vi.waitFor(() => expect(started).toHaveLength(2));
+    expect(started[0]!.signal.aborted).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(service.status().state).not.toBe('error');
+    started[1]!.finish();
+    expect((await secondJob).at(-1)).toEqual({ kind: 'ok' });
+  });
+
+  test('unload stops a conversion, and the next job starts a fresh one instead of joining the stopped one', async () => {
+    const { value, started } = converting();
+    const service = new InProcessEngineService(value);
+    const first = new AbortController();
+    const firstJob = collect(service.load(converted('a'), first.signal));
+    await vi.waitFor(() => expect(started).toHaveLength(1));
+    first.abort();
+    await firstJob;
+    await service.unload();
+    expect(started[0]!.signal.aborted).toBe(true);
+    expect(service.status().state).toBe('empty');
+    const again = collect(service.load(converted('a')));
+    await vi.waitFor(() => expect(started).toHaveLength(2));
+    started[1]!.finish();
+    expect((await again).at(-1)).toEqual({ kind: 'ok' });
+  });
+
+  test('a conversion that finishes with no job waiting leaves no "converting" status behind', async () => {
+    const { value, started } = converting();
+    const service = new InProcessEngineService(value);
+    const first = new AbortController();
+    const firstJob = collect(service.load(converted('a'), first.signal));
+    await vi.waitFor(() => expect(started).toHaveLength(1));
+    first.abort();
+    await firstJob;
+    started[0]!.finish();
+    await vi.waitFor(() => expect(service.status().state).toBe('empty'));
+  });
+});
