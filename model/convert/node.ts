@@ -77,6 +77,8 @@ export function localFolderFiles(folder: string): CheckpointFiles {
 export class FolderSink implements OutputSink {
   private readonly staging: string;
   private prepared = false;
+  /** Files still open: closed on abort before the staging folder goes. */
+  private readonly handles = new Set<FileHandle>();
 
   constructor(
     readonly folder: string,
@@ -101,6 +103,8 @@ export class FolderSink implements OutputSink {
     if (!full.startsWith(this.staging + sep)) throw new ConversionError('bad-input', `${path} lies outside the output folder.`);
     await mkdir(dirname(full), { recursive: true });
     const handle = await open(full, 'w');
+    this.handles.add(handle);
+    const handles = this.handles;
     return {
       async write(bytes) {
         let at = 0;
@@ -109,7 +113,10 @@ export class FolderSink implements OutputSink {
           at += bytesWritten;
         }
       },
-      close: () => handle.close(),
+      close: async () => {
+        handles.delete(handle);
+        await handle.close();
+      },
     };
   }
 
@@ -125,6 +132,8 @@ export class FolderSink implements OutputSink {
   }
 
   async abort(): Promise<void> {
+    await Promise.allSettled([...this.handles].map((handle) => handle.close()));
+    this.handles.clear();
     await rm(this.staging, { recursive: true, force: true });
   }
 }

@@ -49,6 +49,8 @@ const CONTENT_TYPES: Record<string, string> = { '.json': 'application/json', '.o
 export class CacheStorageSink implements OutputSink {
   private readonly written: string[] = [];
   private readonly pending = new Set<Promise<void>>();
+  /** Files still being written: abort() must end their streams, or their puts never settle. */
+  private readonly unfinished = new Set<WritableStreamDefaultWriter<Uint8Array>>();
   private cache: Cache | null = null;
 
   constructor(
@@ -69,7 +71,7 @@ export class CacheStorageSink implements OutputSink {
     return `${host}${this.options.repo}/resolve/${encodeURIComponent(this.options.revision ?? 'main')}/${path}`;
   }
 
-  private async open(): Promise<Cache> {
+  private async openCache(): Promise<Cache> {
     if (!this.cache) {
       const storage = this.options.caches ?? globalThis.caches;
       if (!storage) throw new ConversionError('storage', 'This context has no Cache Storage to keep the converted model in.');
@@ -79,13 +81,14 @@ export class CacheStorageSink implements OutputSink {
   }
 
   async openFile(path: string): Promise<SinkFile> {
-    const cache = await this.open();
+    const cache = await this.openCache();
     const url = this.urlOf(path);
     this.written.push(url);
     // Bounded by bytes, not chunks: at most ~32 MB waits between the converter and the cache.
     const queue = new ByteLengthQueuingStrategy({ highWaterMark: 16 * 1024 * 1024 });
     const stream = new TransformStream<Uint8Array, Uint8Array>(undefined, queue, queue);
     const writer = stream.writable.getWriter();
+    this.unfinished.add(writer);
     const extension = path.slice(path.lastIndexOf('.'));
     let failure: unknown = null;
     const put = cache
@@ -109,6 +112,7 @@ export class CacheStorageSink implements OutputSink {
         }
       },
       close: async () => {
+        this.unfinished.delete(writer);
         try {
           if (!failure) await writer.close();
         } catch (error) {
@@ -126,8 +130,10 @@ export class CacheStorageSink implements OutputSink {
   }
 
   async abort(): Promise<void> {
+    for (const writer of this.unfinished) void writer.abort(new Error('The conversion was stopped.')).catch(() => {});
+    this.unfinished.clear();
     await Promise.allSettled(this.pending);
-    const cache = await this.open();
+    const cache = await this.openCache();
     await Promise.all(this.written.map((url) => cache.delete(url).catch(() => false)));
   }
 }
