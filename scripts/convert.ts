@@ -2,10 +2,14 @@
 // checkpoint (safetensors or .bin) to a transformers.js model folder with the same converter the
 // extension runs, streaming from the hub with range requests or from a local folder.
 import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { convertCheckpoint, ConversionError, DTYPES, hubRepoFiles, isTargetDtype, supportedModelTypes, type CheckpointFiles, type ConversionProgress } from '../model/convert/index';
 import { FolderSink, localFolderFiles } from '../model/convert/node';
 import { HUB_HOST, isValidRepoId } from '../model/presets';
+import { UsageError } from './align/errors';
+import { formatDuration } from './align/progress';
+import { messageOf } from '../utils/errors';
 
 const HELP = `Usage: npm run convert -- --model <hub id | folder> --out <folder> [options]
 
@@ -26,8 +30,6 @@ onnx/. The folder runs with \`npm run align -- --model <folder>\` and can be upl
                                 onnxruntime-node's CPU (npm run align)
 `;
 
-class UsageError extends Error {}
-
 const ACCURACY_LEVELS = [0, 1, 2, 3, 4] as const;
 
 function filesFor(model: string, host: string, revision: string | undefined): CheckpointFiles {
@@ -41,9 +43,16 @@ function filesFor(model: string, host: string, revision: string | undefined): Ch
 }
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
-function formatTime(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
+const formatTime = (ms: number) => formatDuration(ms / 1000);
+
+/** True when `folder` is `inner` or holds it: replacing it would delete `inner`. */
+const holds = (folder: string, inner: string) => !relative(resolve(folder), resolve(inner)).startsWith('..');
+
+/** --overwrite deletes --out first: never when that would take the input or the current folder with it. */
+function checkOverwrite(out: string, inputs: string[]): void {
+  for (const input of [...inputs.filter((path) => existsSync(path)), process.cwd()]) {
+    if (holds(out, input)) throw new UsageError(`--out ${out} holds ${resolve(input)}, which --overwrite would delete: choose another output folder.`);
+  }
 }
 
 async function main() {
@@ -64,7 +73,7 @@ async function main() {
       },
     }));
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(messageOf(error));
   }
   if (values.help) return void process.stdout.write(HELP);
   if (!values.model) throw new UsageError('--model is required (a hub id or a folder).');
@@ -81,11 +90,12 @@ async function main() {
   if (accuracyLevel === undefined) throw new UsageError('--accuracy-level must be 0, 1, 2, 3 or 4.');
   const files = filesFor(values.model, values.host!, values.revision);
   const tokenizerFrom = values['tokenizer-from'] ? filesFor(values['tokenizer-from'], values.host!, undefined) : undefined;
+  if (values.overwrite) checkOverwrite(values.out, [values.model, values['tokenizer-from'] ?? ''].filter(Boolean));
   let sink: FolderSink;
   try {
     sink = new FolderSink(values.out, { overwrite: values.overwrite });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(messageOf(error));
   }
 
   const controller = new AbortController();
@@ -111,7 +121,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`\nconvert: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`\nconvert: ${messageOf(error)}\n`);
   if (error instanceof UsageError) process.stderr.write('Run `npm run convert -- --help` for the options.\n');
   process.exitCode = error instanceof UsageError ? 2 : error instanceof ConversionError && error.code === 'aborted' ? 130 : 1;
 });

@@ -42,6 +42,19 @@ describe('npm run convert', () => {
     expect(notFolder.stderr).toMatch(/The folder \.\/nowhere does not exist/);
   });
 
+  it('refuses an --overwrite that would delete the checkpoint or the current folder', () => {
+    const checkpoint = join(temp, 'checkpoint');
+    mkdirSync(checkpoint, { recursive: true });
+    writeFileSync(join(checkpoint, 'config.json'), '{}');
+    for (const out of [checkpoint, temp, '.']) {
+      const model = out === '.' ? TINY : checkpoint;
+      const refused = run('convert', ['--model', model, '--out', out, '--overwrite']);
+      expect(refused.status, out).toBe(2);
+      expect(refused.stderr).toMatch(/which --overwrite would delete/);
+    }
+    expect(readFileSync(join(checkpoint, 'config.json'), 'utf8')).toBe('{}');
+  });
+
   it('exits 1 naming the problem: unknown architecture, no weights, an unsafe pickle', () => {
     const gpt2 = join(temp, 'gpt2');
     mkdirSync(gpt2);
