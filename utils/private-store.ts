@@ -59,13 +59,28 @@ function store(): UseStore {
   return idbStore;
 }
 
+/** The import this context started, if any: its reads and writes wait for it (see below). */
+let importing: Promise<void> | null = null;
+
 /**
  * Firefox, once per profile, in the background page at startup: values an earlier version kept
  * in storage.local move into IndexedDB (migrated from their stored version) and leave
  * storage.local. Never again after that: content scripts can write storage.local, so nothing
  * privileged is ever read from it later.
  */
-export async function importLegacyStorageOnce(): Promise<void> {
+export function importLegacyStorageOnce(): Promise<void> {
+  importing ??= importLegacyStorage();
+  return importing;
+}
+
+/**
+ * Reads and writes in the context that imports (the background, at startup) wait for the import:
+ * a page's request in the meantime would otherwise read defaults, or write first and make the
+ * import skip (and drop) the person's old value.
+ */
+const afterImport = (): Promise<unknown> | undefined => importing?.catch(() => undefined);
+
+async function importLegacyStorage(): Promise<void> {
   if (!import.meta.env.FIREFOX || (await get<boolean>(LEGACY_IMPORTED, store()))) return;
   for (const [key, options] of idbItems) {
     const stored = await browser.storage.local.get([key, `${key}$`]);
@@ -92,10 +107,12 @@ function indexedDbItem<T>(key: string, options: PrivateItemOptions<T>): PrivateI
   };
   return {
     async getValue() {
+      await afterImport();
       const stored = await get<T>(key, store());
       return stored === undefined ? structuredClone(options.fallback) : stored;
     },
     async setValue(value) {
+      await afterImport();
       await set(key, value, store());
       announce(value);
     },

@@ -83,6 +83,20 @@ describe('privileged values in Firefox (IndexedDB, out of content scripts\' reac
     expect(await apiKeyAfterRestart.getValue()).toBe('old-key');
   });
 
+  test('in the context that imports, a read or write during the import waits for it', async () => {
+    await fakeBrowser.storage.local.set({ settings: { defaultMode: 'on-demand' }, remoteApiKey: 'old-key' });
+    const { privateItem, importLegacyStorageOnce } = await firefoxContext();
+    const settings = privateItem<Record<string, unknown>>('settings', { fallback: { defaultMode: 'auto' } });
+    const apiKey = privateItem<string>('remoteApiKey', { fallback: '' });
+    const importing = importLegacyStorageOnce();
+    // A page's requests arrive while the import is under way.
+    const [read] = await Promise.all([settings.getValue(), apiKey.setValue('new-key')]);
+    await importing;
+    expect(read).toEqual({ defaultMode: 'on-demand' });
+    expect(await apiKey.getValue()).toBe('new-key');
+    expect(importLegacyStorageOnce()).toBe(importing);
+  });
+
   test('a value already in IndexedDB wins over a leftover in storage.local', async () => {
     const before = await firefoxContext();
     await before.privateItem<string>('remoteApiKey', { fallback: '' }).setValue('current');
