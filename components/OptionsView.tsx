@@ -3,8 +3,6 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import type { ModelPreset } from '../model/presets';
 import type { PromptTemplate } from '../model/templates';
-import { insecureKeyWarning } from '../model/remote-engine';
-import { presetFromSettings } from '../model/config';
 import { backgroundMessaging } from '../utils/messaging';
 import type { Mode } from '../utils/messages';
 import { remoteApiKeyItem, type Settings } from '../utils/settings';
@@ -18,6 +16,10 @@ export interface OptionsViewProps {
   templates: PromptTemplate[];
   /** Site ids and names, for the per-site list. */
   sites: Array<{ id: string; name: string }>;
+  /** From model/ (components take only types from it): the preset the settings choose. */
+  presetFromSettings(settings: Settings): ModelPreset;
+  /** A warning when an API key would travel unencrypted, or null. */
+  insecureKeyWarning(endpoint: string, apiKey: string): string | null;
 }
 
 const DTYPES = ['auto', 'fp32', 'fp16', 'q8', 'q4', 'q4f16'];
@@ -79,7 +81,7 @@ export function OptionsView(props: OptionsViewProps) {
   const number = (event: Event) => Number((event.target as HTMLInputElement).value);
   const text = (event: Event) => (event.target as HTMLInputElement).value;
   const remoteShown = settings.engine === 'remote' || pickingRemote;
-  const keyWarning = insecureKeyWarning(settings.remoteEndpoint, apiKey);
+  const keyWarning = props.insecureKeyWarning(settings.remoteEndpoint, apiKey);
 
   const useRemote = async () => {
     const origin = originOf(settings.remoteEndpoint);
@@ -238,7 +240,10 @@ export function OptionsView(props: OptionsViewProps) {
         )}
       </section>
 
-      <AspectsField settings={settings} templates={props.templates} onSaved={() => saved('aspects')} last={lastSaved} />
+      <AspectsField
+        settings={settings}
+        templateId={settings.engine === 'remote' ? settings.remoteTemplate : props.presetFromSettings(settings).template}
+        templates={props.templates} onSaved={() => saved('aspects')} last={lastSaved} />
 
       <section aria-labelledby="sites-heading">
         <h2 id="sites-heading">Sites</h2>
@@ -314,10 +319,10 @@ export function OptionsView(props: OptionsViewProps) {
         <summary>Advanced</summary>
         <Field
           label="Weights precision (dtype)"
-          hint={presetFromSettings(settings).convert ? 'A model converted in the browser has one precision (4-bit); this applies to the others.' : 'Automatic picks what suits the device: 4-bit on a GPU, 8-bit on the CPU.'}
+          hint={props.presetFromSettings(settings).convert ? 'A model converted in the browser has one precision (4-bit); this applies to the others.' : 'Automatic picks what suits the device: 4-bit on a GPU, 8-bit on the CPU.'}
           saved={<Saved field="dtype" last={lastSaved} />}
         >
-          <select value={settings.dtype} onChange={(event) => set('dtype', text(event))} data-testid="options-dtype" disabled={Boolean(presetFromSettings(settings).convert)}>
+          <select value={settings.dtype} onChange={(event) => set('dtype', text(event))} data-testid="options-dtype" disabled={Boolean(props.presetFromSettings(settings).convert)}>
             {DTYPES.map((dtype) => (
               <option value={dtype}>{dtype === 'auto' ? 'Automatic (by device)' : dtype}</option>
             ))}
@@ -367,9 +372,8 @@ export function OptionsView(props: OptionsViewProps) {
  * For a model whose prompt names what to improve (MetaAligner): the objectives, as checkboxes.
  * None ticked means the ones it was trained on.
  */
-function AspectsField(props: { settings: Settings; templates: PromptTemplate[]; onSaved: () => void; last: { field: Field; at: number } | null }) {
-  const { settings } = props;
-  const templateId = settings.engine === 'remote' ? settings.remoteTemplate : presetFromSettings(settings).template;
+function AspectsField(props: { settings: Settings; templateId: string; templates: PromptTemplate[]; onSaved: () => void; last: { field: Field; at: number } | null }) {
+  const { settings, templateId } = props;
   const aspects = props.templates.find((template) => template.id === templateId)?.aspects;
   if (!aspects) return null;
   const chosen = settings.aspects.filter((id) => aspects.some((aspect) => aspect.id === id));

@@ -1,9 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import { describeModel } from '../model/config';
+import type { ModelDescription } from '../model/config';
 import { backgroundMessaging, contentMessaging } from '../utils/messaging';
 import * as v from 'valibot';
-import { siteBelongsTo } from '../sites/registry';
 import { AdapterHealthReportSchema, type AdapterHealthReport, type Mode } from '../utils/messages';
 import { modelWeightsCached } from '../utils/model-cache';
 import { modelApprovalKey, settingsNoticeItem, siteEnabled, siteMode, type PublishedEngineStatus, type Settings } from '../utils/settings';
@@ -23,8 +22,7 @@ const HEALTH_TEXT: Record<AdapterHealthReport['health'], string> = {
 const REPORTABLE = new Set<AdapterHealthReport['health']>(['fallback', 'shape', 'stale', 'no-conversation']);
 
 /** The engine's state in plain words, for the popup's one status line. */
-export function engineText(settings: Settings, published: PublishedEngineStatus | null, downloaded: boolean | null): string {
-  const model = describeModel(settings);
+export function engineText(settings: Settings, model: ModelDescription, published: PublishedEngineStatus | null, downloaded: boolean | null): string {
   if (settings.engine === 'remote') return `Answers are sent to ${model.host} to be corrected.`;
   const status = published?.status;
   const waiting = published?.pending.waiting ?? 0;
@@ -53,7 +51,14 @@ export function engineText(settings: Settings, published: PublishedEngineStatus 
   }
 }
 
-export function PopupView() {
+/** What the popup needs from model/ and sites/, passed in by its entrypoint (components take only types from them). */
+export interface PopupViewProps {
+  describeModel(settings: Settings): ModelDescription;
+  /** Whether a page's reported site really is the site of its address. */
+  siteBelongsTo(site: string, url: URL): boolean;
+}
+
+export function PopupView({ describeModel, siteBelongsTo }: PopupViewProps) {
   const settings = useSettings();
   const engine = useEngineStatus();
   const { shortcut, change: changeShortcut } = useShortcut();
@@ -217,7 +222,7 @@ export function PopupView() {
           </p>
           <p class="rl-hint">{model.summary}</p>
           <p data-testid="popup-engine" data-state={status?.state ?? 'empty'} class={status?.state === 'error' ? 'rl-error' : undefined}>
-            {engineText(settings, engine, downloaded)}
+            {engineText(settings, model!, engine, downloaded)}
           </p>
           {(status?.state === 'downloading' || status?.state === 'converting') && status.download && status.download.total > 0 && (
             <progress max={status.download.total} value={status.download.loaded} aria-label="Model download" />

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import { describeModel } from '../model/config';
+import type { ModelDescription } from '../model/config';
 import type { ModelPreset } from '../model/presets';
 import { backgroundMessaging } from '../utils/messaging';
 import { messageOf } from '../utils/errors';
@@ -12,7 +12,7 @@ import { saveSettings, useEngineStatus, useSettings, useShortcut } from './hooks
  * First run: what Realign does, the models it can use (trained correctors first, with what each
  * downloads, keeps and takes to convert), and one clear Download button for the chosen one.
  */
-export function WelcomeView(props: { presets: ModelPreset[] }) {
+export function WelcomeView(props: { presets: ModelPreset[]; describeModel(settings: Settings): ModelDescription }) {
   const settings = useSettings();
   const status = useEngineStatus()?.status;
   const { shortcut, change: changeShortcut } = useShortcut();
@@ -20,7 +20,7 @@ export function WelcomeView(props: { presets: ModelPreset[] }) {
   const [started, setStarted] = useState(false);
 
   if (!settings) return <main class="rl-page rl-welcome">Loading…</main>;
-  const model = describeModel(settings);
+  const model = props.describeModel(settings);
   const size = model.downloadBytes > 0 ? formatBytes(model.downloadBytes) : '';
   const download = async () => {
     setStarted(true);
