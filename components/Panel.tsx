@@ -212,8 +212,13 @@ export function Panel(props: PanelProps) {
   const summary = useMemo(() => (finalText === null ? null : summarise(props.original, question, finalText)), [finalText]);
   const streamed = state.phase === 'correcting' ? state.text : '';
   const settledEnd = streamed.lastIndexOf('\n\n');
-  // Recomputed only when a paragraph is finished, not on every streamed token.
-  const live = useMemo(() => (state.phase === 'correcting' ? settledDiff(props.original, streamed) : null), [state.phase, settledEnd]);
+  // The finished paragraphs: diffed and rendered once each time one is finished (not on every
+  // streamed token), and the diff only while the Changes view shows.
+  const settled = settledEnd > 0 ? streamed.slice(0, settledEnd + 2) : '';
+  const liveShown = state.phase === 'correcting' && view === 'changes' && !collapsed;
+  const live = useMemo(() => (liveShown ? settledDiff(props.original, settled) : null), [liveShown, settled]);
+  const liveNodes = useMemo(() => (live ? renderDiff(live.diff) : null), [live]);
+  const settledNodes = useMemo(() => (settled ? renderMarkdownCached(settled) : null), [settled]);
   const usable = summary?.verdict.usable ?? false;
   const unchanged = state.phase === 'done' && usable && summary!.changes === 0;
   const busy = state.phase === 'queued' || state.phase === 'downloading' || state.phase === 'converting' || state.phase === 'loading' || state.phase === 'correcting';
@@ -265,17 +270,16 @@ export function Panel(props: PanelProps) {
     } else if (view === 'changes' && live && live.diff.length > 0) {
       content = (
         <div class="rl-diff">
-          {renderDiff(live.diff)}
+          {liveNodes}
           <span class="rl-pending">{live.pending}</span>
         </div>
       );
     } else {
       // While text streams, Markdown is lexed once per finished paragraph; the paragraph being
       // written shows as plain text until it ends.
-      const settled = settledEnd > 0 ? streamed.slice(0, settledEnd + 2) : '';
       content = (
         <PlainTextOnError text={streamed}>
-          {settled && renderMarkdownCached(settled)}
+          {settledNodes}
           <p class="rl-plain">{streamed.slice(settled.length)}</p>
         </PlainTextOnError>
       );
