@@ -3,6 +3,7 @@
  * bundled with esbuild) on the tiny Aligner fixtures served by the local hub, on WebGPU
  * (SwiftShader, --enable-unsafe-webgpu) or WASM. Used by the Chromium decode test and bench.
  */
+import { rmSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { bundlePage } from './bundle-page';
 import { CHROMIUM } from './chromium';
@@ -45,11 +46,13 @@ export async function openDecodePage(repos: Record<string, string>): Promise<Dec
       async close() {
         await opened.close();
         await hub.close();
+        rmSync(folder, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await browser?.close();
     await hub.close();
+    rmSync(folder, { recursive: true, force: true });
     throw error;
   }
 }
