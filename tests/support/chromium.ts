@@ -18,8 +18,9 @@ export interface ExtensionBrowser {
 }
 
 /**
- * Chromium's flags for Realign (PLATFORM.md): the one list the tests, the benches and `npm start`
- * use. `--disable-extensions-except` is what matters (Playwright adds --disable-extensions);
+ * Chromium's flags for a browser with Realign loaded (PLATFORM.md), the one list every such
+ * launch uses (tests, benches, `npm start`; plain pages without the extension pass their own few
+ * flags). `--disable-extensions-except` is what matters (Playwright adds --disable-extensions);
  * `webgpu` adds --enable-unsafe-webgpu (a SwiftShader adapter); without it there is no adapter,
  * which is the "no WebGPU" case.
  */
