@@ -7,7 +7,8 @@ export type ConversionErrorCode =
   | 'unsafe-pickle' // a .bin whose pickle does more than rebuild tensors
   | 'tokenizer-missing' // no tokenizer.json and no fallback chosen
   | 'vocab-mismatch' // tokenizer and embedding disagree
-  | 'network' // the hub or mirror could not be read
+  | 'network' // the hub or mirror could not be read (retried first)
+  | 'access-denied' // the hub refused: a private, gated or nonexistent repo (never retried)
   | 'storage' // the output could not be written (disk or browser storage full)
   | 'aborted'; // cancelled through the AbortSignal
 

@@ -116,6 +116,10 @@ export class HttpByteSource implements ByteSource {
       await response.body?.cancel();
       throw new ConversionError('missing-file', `${this.name} is not there (HTTP 404 from ${this.url}).`);
     }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw accessDenied(this.url, response.status);
+    }
     if (response.status >= 500 || response.status === 429) {
       await response.body?.cancel();
       throw new ConversionError('network', `${this.name}: the server answered HTTP ${response.status}.`);
@@ -226,6 +230,10 @@ export function hubRepoFiles(options: HubRepoOptions): CheckpointFiles {
         await response.body?.cancel();
         return null;
       }
+      if (response.status === 401 || response.status === 403) {
+        await response.body?.cancel();
+        throw accessDenied(urlOf(path), response.status);
+      }
       if (!response.ok) {
         await response.body?.cancel();
         throw new ConversionError('network', `${description}: HTTP ${response.status} for ${path}.`);
@@ -235,17 +243,25 @@ export function hubRepoFiles(options: HubRepoOptions): CheckpointFiles {
   };
 }
 
+/**
+ * The hub refused: a private or nonexistent repo, or a gated one whose terms were not accepted
+ * (it answers 401 for all of these). Asking again changes nothing, so this is never retried.
+ */
+function accessDenied(url: string, status: number): ConversionError {
+  return new ConversionError('access-denied', `${url} refused access (HTTP ${status}): the repo is private, gated (accept its terms on the hub first) or does not exist.`);
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(new ConversionError('aborted', 'The conversion was cancelled.'));
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new ConversionError('aborted', 'The conversion was cancelled.'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -159,6 +159,18 @@ describe('conversion from a hub with a CDN redirect', () => {
     expect(error.message).toMatch(/fixtures\/not-there on http:\/\/127\.0\.0\.1:\d+\/ has no config\.json/);
   });
 
+  it('a repo the hub refuses (gated, private) fails at once with what to do, not after retries', async () => {
+    let requests = 0;
+    const refusing: FetchLike = async () => {
+      requests += 1;
+      return new Response('Access to model owner/gated is restricted.', { status: 401 });
+    };
+    const error = (await convertCheckpoint({ files: hubFiles('owner/gated', refusing), sink: new FolderSink(out('gated')), dtype: 'q4' }).catch((e: unknown) => e)) as ConversionError;
+    expect(error.code).toBe('access-denied');
+    expect(error.message).toMatch(/HTTP 401.*gated \(accept its terms on the hub first\)/);
+    expect(requests).toBe(1);
+  });
+
   it('inspects a repository without downloading its weights', async () => {
     const cdnBefore = hub.cdn!.requests.length;
     const summary = await inspectCheckpoint(hubFiles('fixtures/qwen2-sharded'));
