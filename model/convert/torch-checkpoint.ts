@@ -72,12 +72,14 @@ async function readTensor(entry: ZipEntry, ref: TensorRef, itemSize: number, opt
   const span = await entry.read(ref.storageOffset * itemSize, storageSpan(ref) * itemSize, options);
   const out = new Uint8Array(count * itemSize);
   const index = new Array<number>(ref.shape.length).fill(0);
-  for (let i = 0; i < count; i++) {
-    let element = 0;
-    for (let d = 0; d < index.length; d++) element += index[d]! * ref.strides[d]!;
-    out.set(span.subarray(element * itemSize, (element + 1) * itemSize), i * itemSize);
+  // The source element steps along with the index (no per-element dot product or view).
+  let element = 0;
+  for (let i = 0, to = 0; i < count; i++) {
+    for (let byte = element * itemSize, end = byte + itemSize; byte < end; byte++) out[to++] = span[byte]!;
     for (let d = index.length - 1; d >= 0; d--) {
+      element += ref.strides[d]!;
       if (++index[d]! < ref.shape[d]!) break;
+      element -= ref.strides[d]! * ref.shape[d]!;
       index[d] = 0;
     }
   }
