@@ -241,26 +241,23 @@ export function readStateDictPickle(data: Uint8Array, file: string): Map<string,
         stack.push(new DataView(raw.buffer, raw.byteOffset, 8).getFloat64(0, false));
         break;
       }
-      case 0x58: // BINUNICODE
-        stack.push(decoder.decode(bytes(uint(4))));
-        break;
+      // Strings and bytes: a length of 1, 4 or 8 bytes, then the data.
       case 0x8c: // SHORT_BINUNICODE
+      case 0x55: // SHORT_BINSTRING
         stack.push(decoder.decode(bytes(uint(1))));
+        break;
+      case 0x58: // BINUNICODE
+      case 0x54: // BINSTRING
+        stack.push(decoder.decode(bytes(uint(4))));
         break;
       case 0x8d: // BINUNICODE8
         stack.push(decoder.decode(bytes(uint(8))));
         break;
-      case 0x54: // BINSTRING
-        stack.push(decoder.decode(bytes(uint(4))));
-        break;
-      case 0x55: // SHORT_BINSTRING
-        stack.push(decoder.decode(bytes(uint(1))));
+      case 0x43: // SHORT_BINBYTES
+        stack.push(bytes(uint(1)));
         break;
       case 0x42: // BINBYTES
         stack.push(bytes(uint(4)));
-        break;
-      case 0x43: // SHORT_BINBYTES
-        stack.push(bytes(uint(1)));
         break;
       case 0x8e: // BINBYTES8
         stack.push(bytes(uint(8)));
