@@ -59,8 +59,6 @@ export async function readSafetensorsIndex(source: ByteSource, signal?: AbortSig
       dtype,
       shape: shape as number[],
       byteLength,
-      file: source.name,
-      order: begin,
       read: (options) => source.read(dataStart + begin, byteLength, options),
     });
   }

@@ -12,10 +12,6 @@ export interface TensorEntry {
   shape: number[];
   /** Bytes of the tensor once read (contiguous, row-major). */
   byteLength: number;
-  /** The checkpoint file it lives in. */
-  file: string;
-  /** Position within its file: reading in this order streams each file front to back. */
-  order: number;
   /** The tensor's bytes: contiguous, row-major, little-endian, in a fresh buffer. */
   read(options?: ReadOptions): Promise<Uint8Array>;
 }
@@ -128,7 +124,7 @@ export function toFloat16Bytes(values: Float32Array): Uint8Array {
 
 /**
  * A [rows, cols] float matrix transposed to [cols, rows] and stored as float32 or float16 bytes,
- * converting element by element (no float32 copy of a float16 source), in cache-friendly tiles.
+ * converting 64 source rows at a time (so no float32 copy of a whole float16 source is made).
  */
 export function transposeToBytes(raw: Uint8Array, dtype: SourceDtype, rows: number, cols: number, target: 'fp32' | 'fp16'): Uint8Array {
   const count = rows * cols;
@@ -148,13 +144,11 @@ export function transposeToBytes(raw: Uint8Array, dtype: SourceDtype, rows: numb
   }
   const out = new Uint16Array(count);
   if (dtype === 'F16') {
+    // Already float16: the bits move as they are, no decoding.
     const halves = new Uint16Array(raw.buffer, raw.byteOffset, count);
-    for (let r0 = 0; r0 < rows; r0 += TILE) {
-      const r1 = Math.min(rows, r0 + TILE);
-      for (let r = r0; r < r1; r++) {
-        const base = r * cols;
-        for (let c = 0; c < cols; c++) out[c * rows + r] = halves[base + c]!;
-      }
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      for (let c = 0; c < cols; c++) out[c * rows + r] = halves[base + c]!;
     }
     return new Uint8Array(out.buffer);
   }

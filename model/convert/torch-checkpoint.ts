@@ -42,8 +42,6 @@ export async function readTorchCheckpointIndex(source: ByteSource, signal?: Abor
       dtype: ref.storage.dtype,
       shape: ref.shape,
       byteLength: count * itemSize,
-      file: source.name,
-      order: entry.headerOffset + ref.storageOffset * itemSize,
       read: (options) => readTensor(entry, ref, itemSize, options),
     });
   }
