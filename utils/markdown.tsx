@@ -11,12 +11,11 @@
 // delimiters would make marked's matching quadratic is shown as its text; nesting past
 // MAX_MARKDOWN_DEPTH is shown as text; and any exception falls back to plain paragraphs.
 //
-// How the panel uses it: `useMarkdown(text)` in a component (or `renderMarkdownCached(text)`),
-// called at most once a frame with the text to show. Equal texts give the same VNodes back
+// How the panel uses it: `renderMarkdownCached(text)`, called at most once a frame with the text
+// to show. Equal texts give the same VNodes back
 // without lexing again, so re-renders for other reasons (a tab switch, a status line) cost nothing.
 import { Lexer, type Token, type Tokens } from 'marked';
 import type { ComponentChildren, JSX } from 'preact';
-import { useMemo } from 'preact/hooks';
 import type { DiffPart } from './diff';
 
 /**
@@ -363,16 +362,6 @@ export function renderMarkdownCached(text: string): ComponentChildren {
   rendered.set(text, nodes);
   if (rendered.size > RENDERED_KEPT) rendered.delete(rendered.keys().next().value!);
   return nodes;
-}
-
-/** The hook form: `const body = useMarkdown(text)` in a component; lexes only when `text` changes. */
-export function useMarkdown(text: string): ComponentChildren {
-  return useMemo(() => renderMarkdownCached(text), [text]);
-}
-
-/** `<Markdown text="..." />`: the component form of renderMarkdown. */
-export function Markdown({ text }: { text: string }): JSX.Element {
-  return <div class="rl-markdown">{useMarkdown(text)}</div>;
 }
 
 /**

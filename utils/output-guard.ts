@@ -2,7 +2,7 @@
  * Is what the model wrote a corrected answer at all? A model can return nothing, echo its
  * prompt, or write *about* the answer ("The answer is correct.") instead of correcting it.
  * Shown as a correction, any of these would read as "1 change" with the whole answer struck
- * out; the panel and the CLI say what happened instead. Pure, cheap (linear in the text).
+ * out; the panel says what happened instead. Pure, cheap (linear in the text).
  */
 export type OutputVerdict =
   | { usable: true }

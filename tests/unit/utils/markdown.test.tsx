@@ -7,7 +7,6 @@ import { act } from 'preact/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   lexMarkdown,
-  Markdown,
   MARKDOWN_MAX_CHARS,
   MAX_INLINE_EMPHASIS_WORK,
   MAX_MARKDOWN_DEPTH,
@@ -17,7 +16,6 @@ import {
   renderMarkdown,
   renderMarkdownCached,
   safeLinkUrl,
-  useMarkdown,
 } from '../../../utils/markdown';
 import { generateAnswer, seededRandom } from '../../support/prose';
 
@@ -187,12 +185,6 @@ describe('renderMarkdown renders ordinary Markdown into the right elements', () 
     expect(Array.from(root.querySelectorAll('th')).map((th) => th.textContent)).toEqual(['a', 'b']);
     expect(Array.from(root.querySelectorAll('td')).map((td) => td.textContent)).toEqual(['1', '2']);
   });
-
-  it('the Markdown component wraps the same output in a div', () => {
-    const root = document.createElement('div');
-    render(<Markdown text={'**x**'} />, root);
-    expect(root.querySelector('div.rl-markdown > p > strong')!.textContent).toBe('x');
-  });
 });
 
 describe('renderDiff', () => {
@@ -346,7 +338,7 @@ describe('renderMarkdown is bounded and total (issue 12)', () => {
   });
 });
 
-describe('renderMarkdownCached and useMarkdown (issue 12)', () => {
+describe('renderMarkdownCached (issue 12)', () => {
   it('the same text gives the same VNodes back without lexing again', () => {
     const lex = vi.spyOn(Lexer.prototype, 'blockTokens');
     const text = `Cached **text** ${Math.random()}`;
@@ -364,7 +356,7 @@ describe('renderMarkdownCached and useMarkdown (issue 12)', () => {
     function View() {
       const [tick, set] = useState(0);
       setTick = set;
-      const body = useMarkdown(text);
+      const body = renderMarkdownCached(text);
       return (
         <div data-tick={tick}>
           <div class="rl-markdown">{body}</div>
