@@ -98,14 +98,15 @@ export function PopupView({ describeModel, siteBelongsTo }: PopupViewProps) {
   const model = settings ? describeModel(settings) : null;
   useEffect(() => {
     if (!settings || settings.engine !== 'local' || !model) return;
-    void modelWeightsCached(settings.modelHost.replace(/\/?$/, '/'), model.cachedRepo).then(setDownloaded, () => setDownloaded(false));
-  }, [settings?.modelHost, model?.cachedRepo, engine?.status.state]);
+    void modelWeightsCached(model.hubUrl, model.cachedRepo).then(setDownloaded, () => setDownloaded(false));
+  }, [model?.hubUrl, model?.cachedRepo, engine?.status.state]);
 
   if (!settings || !model) return <main class="rl-page rl-popup">Loading…</main>;
   const site = page && page !== 'none' ? page.site : null;
   const origin = tab?.url && /^https?:$/.test(tab.url.protocol) ? tab.url.origin : null;
   const status = engine?.status;
-  const approved = settings.approvedModels.includes(modelApprovalKey(settings.modelHost, model.repo));
+  // The key the background approves under: the engine's own hub URL and download repo.
+  const approved = settings.approvedModels.includes(modelApprovalKey(model.hubUrl, model.repo));
   const canDownload = settings.engine === 'local' && (!status || status.state === 'empty' || status.state === 'error');
 
   const setSite = (change: { enabled?: boolean; mode?: Mode }) => {

@@ -50,7 +50,7 @@ export function engineModelConfig(settings: Settings, apiKey: string): EngineMod
       webgpuNoF16: pick(preset.webgpuNoF16Dtype),
     },
     contextLength: preset.contextLength,
-    host: settings.modelHost.trim() || 'https://huggingface.co/',
+    host: hubUrlOf(settings),
     allowWebgpu: settings.allowWebgpu,
   };
 }
@@ -67,6 +67,8 @@ export interface ModelDescription {
   licence: string;
   /** Where it comes from: the hub host, or the server's host. */
   host: string;
+  /** The hub URL the engine downloads from (and approvals are keyed on); '' for a server. */
+  hubUrl: string;
   /** The hub repo the person downloads (for a converted model: the checkpoint). */
   repo: string;
   /** The repo it is kept under in the browser (the converted folder for a converted model). */
@@ -87,6 +89,7 @@ export function describeModel(settings: Settings): ModelDescription {
       downloadBytes: 0,
       licence: '',
       host,
+      hubUrl: '',
       repo: settings.remoteModel.trim(),
       cachedRepo: '',
       converted: false,
@@ -101,12 +104,18 @@ export function describeModel(settings: Settings): ModelDescription {
     downloadBytes: preset.downloadBytes,
     licence: preset.licence,
     host: hostOf(settings.modelHost) || 'huggingface.co',
+    hubUrl: hubUrlOf(settings),
     repo: preset.convert?.from ?? preset.repo,
     cachedRepo: preset.repo,
     converted: Boolean(preset.convert),
     keptBytes: preset.diskBytes ?? 0,
     ...(preset.caveat ? { caveat: preset.caveat } : {}),
   };
+}
+
+/** The hub (or mirror) the local engine downloads from: the setting, or the hub itself. */
+function hubUrlOf(settings: Settings): string {
+  return settings.modelHost.trim() || 'https://huggingface.co/';
 }
 
 function hostOf(url: string): string {
