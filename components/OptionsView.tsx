@@ -89,7 +89,11 @@ export function OptionsView(props: OptionsViewProps) {
     // The server's host permission is asked for now, when the person chooses it, never up front.
     const granted = await browser.permissions.request({ origins: [`${origin}/*`] });
     if (!granted) return setRemoteResult(`Permission to reach ${new URL(origin).host} was not given; Realign keeps correcting in this browser.`);
-    await saveSettings({ fields: { engine: 'remote' } });
+    try {
+      await saveSettings({ fields: { engine: 'remote' } });
+    } catch (failure) {
+      return setError(`Not saved: ${messageOf(failure)}`);
+    }
     saved('engine');
     await testConnection();
   };
