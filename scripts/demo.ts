@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { startHubServer, type HubServerOptions } from '../tests/support/hub-server';
 import { CHROME_DEMO_BUILD, CHROMIUM, chromiumArgs, setSettings, tinyAlignerSettings } from '../tests/support/chromium';
 import { PortInUseError } from '../tests/support/loopback';
+import { askDemo } from '../tests/support/demo-page';
 
 const headed = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) && !process.env.CI;
 console.log('Building the extension (demo build)…');
@@ -38,13 +39,7 @@ await setSettings(worker, tinyAlignerSettings(hub.url));
 const page = context.pages()[0] ?? (await context.newPage());
 await page.goto(demoUrl);
 await page.waitForSelector('html[data-realign-active]');
-await page.evaluate(() =>
-  (window as unknown as { demoChat: { ask(q: string, a: string, o: object): void } }).demoChat.ask(
-    'How is the weather?',
-    'The weather is bad today.',
-    { chunkMs: 120 },
-  ),
-);
+await askDemo(page, 'How is the weather?', 'The weather is bad today.', { chunkMs: 120 });
 
 if (headed) {
   console.log('Chromium is open with Realign. Ask more in the demo page (the tiny model knows a toy grammar: try answers with "bad" or "never"). Ctrl+C to quit.');

@@ -46,6 +46,8 @@ Model:
   --endpoint <url>            an OpenAI-compatible server (vLLM, llama.cpp, Ollama, TGI, LiteLLM) instead of a local model
   --api-key <key>             bearer token for --endpoint (or REALIGN_API_KEY)
   --template <id>             ${TEMPLATE_IDS.join(' | ')} (default aligner-v1)
+  --aspects <ids>             MetaAligner templates: the objectives to improve, comma-separated
+                              (default: the ones the model was trained on)
   --max-new-tokens <n>        default 1024
   --context-length <n>        tokens the model reads at once (default 2048; longer answers are split)
   --host <url>                hub mirror for hub ids (default ${HUB_HOST})
@@ -54,8 +56,6 @@ Model:
 One answer:
   --question <text>           the question
   --answer <text>             the answer to correct (the correction goes to stdout)
-  --aspects <ids>             MetaAligner templates: the objectives to improve, comma-separated
-                              (default: the ones the model was trained on)
   --print-prompt              print the exact prompt and exit
 
 A file of records:
