@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { TargetDtype } from '../../../../model/convert/index';
-import { drift, runChecks, type OrtModule, type OrtSession } from './harness';
+import { runChecks, type OrtModule, type OrtSession } from './harness';
+import { expectMatchesDequantized, expectMatchesReference, expectWithinHalfPrecision } from './exactness-expect';
 import { ARCHITECTURES, conversionCache, formatsOf, reference, referenceFor, referenceLogits } from './fixtures';
 
 const cache = conversionCache();
-const largest = (values: Float32Array) => values.reduce((max, x) => Math.max(max, Math.abs(x)), 0);
 afterAll(() => cache.cleanup());
 
 async function check(arch: (typeof ARCHITECTURES)[number], format: string, dtype: TargetDtype) {
@@ -29,14 +29,7 @@ for (const arch of ARCHITECTURES) {
   describe(`${arch} on onnxruntime-node`, () => {
     for (const format of formatsOf(arch)) {
       it(`fp32 from ${format} matches the PyTorch reference`, async () => {
-        const result = await check(arch, format, 'fp32');
-        expect(result.full).toBeLessThanOrEqual(1e-3);
-        expect(result.stepwise).toBeLessThanOrEqual(1e-3);
-        expect(result.greedy).toEqual(reference(arch).greedy);
-        expect(result.multiToken).toBeLessThanOrEqual(1e-3);
-        expect(result.rollback).toBeLessThanOrEqual(1e-3);
-        // The batch reference includes the padded row, which only matches if the mask is right.
-        expect(result.batch).toBeLessThanOrEqual(1e-3);
+        expectMatchesReference(await check(arch, format, 'fp32'), arch);
       });
     }
 
@@ -48,27 +41,14 @@ for (const arch of ARCHITECTURES) {
 
     for (const dtype of ['q4', 'q8'] as const) {
       it(`${dtype} matches a reference with the same dequantized weights`, async () => {
-        const result = await check(arch, 'safetensors', dtype);
-        expect(result.full).toBeLessThanOrEqual(1e-3);
-        expect(result.stepwise).toBeLessThanOrEqual(1e-3);
-        expect(result.multiToken).toBeLessThanOrEqual(1e-3);
-        expect(result.rollback).toBeLessThanOrEqual(1e-3);
-        const figures = drift(result.logits, referenceLogits(arch, 'fp32'), reference(arch).config.vocab_size);
-        console.log(`[drift] ${arch} ${dtype} vs fp32 (onnxruntime-node): cosine ${figures.cosine.toFixed(4)}, argmax agreement ${(figures.argmaxAgreement * 100).toFixed(0)}%`);
+        expectMatchesDequantized(await check(arch, 'safetensors', dtype), arch, dtype, 'onnxruntime-node');
       });
     }
 
     // Half precision: activations, cache and weights in float16 (norms and softmax in float32).
     for (const dtype of ['fp16', 'q4f16'] as const) {
       it(`${dtype} stays within half-precision error of its reference (1% of the largest logit)`, async () => {
-        const result = await check(arch, 'safetensors', dtype);
-        const tolerance = 0.01 * largest(referenceLogits(arch, referenceFor(dtype)));
-        console.log(`[fp16] ${arch} ${dtype} (onnxruntime-node): max |diff| ${result.full.toExponential(2)} full, ${result.stepwise.toExponential(2)} through the cache (tolerance ${tolerance.toFixed(3)})`);
-        expect(result.full).toBeLessThanOrEqual(tolerance);
-        expect(result.stepwise).toBeLessThanOrEqual(tolerance);
-        expect(result.multiToken).toBeLessThanOrEqual(tolerance);
-        expect(result.rollback).toBeLessThanOrEqual(tolerance);
-        if (dtype === 'fp16') expect(result.batch).toBeLessThanOrEqual(tolerance);
+        expectWithinHalfPrecision(await check(arch, 'safetensors', dtype), arch, dtype, 'onnxruntime-node', { batch: dtype === 'fp16' });
       });
     }
   });
