@@ -46,6 +46,34 @@ function Field(props: { label: string; hint?: ComponentChildren; children: Compo
   );
 }
 
+/**
+ * A text or number field bound to a setting, saved when the field is left. What the person types
+ * is kept while the page re-renders (another field's save lands, "Saved" shows): a plain
+ * controlled input would be reset to the stored value then, losing the typing.
+ */
+function SettingInput(props: {
+  value: string | number;
+  onCommit(value: string): void;
+  type?: 'url' | 'number';
+  placeholder?: string;
+  min?: number;
+  max?: number;
+  'data-testid'?: string;
+}) {
+  const { value, onCommit, ...rest } = props;
+  const [draft, setDraft] = useState<string | null>(null);
+  // The stored value changed (this field's save landed, or another page changed it): show it.
+  useEffect(() => setDraft(null), [value]);
+  return (
+    <input
+      {...rest}
+      value={draft ?? String(value)}
+      onInput={(event) => setDraft((event.target as HTMLInputElement).value)}
+      onChange={(event) => onCommit((event.target as HTMLInputElement).value)}
+    />
+  );
+}
+
 export function OptionsView(props: OptionsViewProps) {
   const settings = useSettings();
   const { shortcut, change: changeShortcut } = useShortcut();
@@ -78,7 +106,6 @@ export function OptionsView(props: OptionsViewProps) {
       () => saved(key),
       (failure: unknown) => setError(`Not saved: ${messageOf(failure)}`),
     );
-  const number = (event: Event) => Number((event.target as HTMLInputElement).value);
   const text = (event: Event) => (event.target as HTMLInputElement).value;
   const remoteShown = settings.engine === 'remote' || pickingRemote;
   const keyWarning = props.insecureKeyWarning(settings.remoteEndpoint, apiKey);
@@ -144,7 +171,7 @@ export function OptionsView(props: OptionsViewProps) {
         {settings.presetId === 'custom' && (
           <div class="rl-card">
             <Field label="Hub repository" hint="owner/name, as on huggingface.co" saved={<Saved field="customRepo" last={lastSaved} />}>
-              <input value={settings.customRepo} placeholder="owner/name" onChange={(event) => set('customRepo', text(event).trim())} data-testid="options-custom-repo" />
+              <SettingInput value={settings.customRepo} placeholder="owner/name" onCommit={(value) => set('customRepo', value.trim())} data-testid="options-custom-repo" />
             </Field>
             <label class="rl-row">
               <span>
@@ -158,7 +185,7 @@ export function OptionsView(props: OptionsViewProps) {
                 hint="A repo with the identical vocabulary, e.g. TinyLlama/TinyLlama-1.1B-Chat-v1.0 for Llama-2-based models. Realign checks the sizes match."
                 saved={<Saved field="customTokenizerFrom" last={lastSaved} />}
               >
-                <input value={settings.customTokenizerFrom} placeholder="owner/name" onChange={(event) => set('customTokenizerFrom', text(event).trim())} data-testid="options-custom-tokenizer" />
+                <SettingInput value={settings.customTokenizerFrom} placeholder="owner/name" onCommit={(value) => set('customTokenizerFrom', value.trim())} data-testid="options-custom-tokenizer" />
               </Field>
             )}
             <Field label="Prompt template" hint="The exact prompt the model was trained with." saved={<Saved field="customTemplate" last={lastSaved} />}>
@@ -199,10 +226,10 @@ export function OptionsView(props: OptionsViewProps) {
         {remoteShown && (
           <div class="rl-card" data-testid="options-remote">
             <Field label="Server address" saved={<Saved field="remoteEndpoint" last={lastSaved} />}>
-              <input type="url" value={settings.remoteEndpoint} placeholder="http://gpu-box:8000" onChange={(event) => set('remoteEndpoint', text(event).trim())} data-testid="options-remote-endpoint" />
+              <SettingInput type="url" value={settings.remoteEndpoint} placeholder="http://gpu-box:8000" onCommit={(value) => set('remoteEndpoint', value.trim())} data-testid="options-remote-endpoint" />
             </Field>
             <Field label="Served model name" saved={<Saved field="remoteModel" last={lastSaved} />}>
-              <input value={settings.remoteModel} placeholder="aligner/aligner-7b-v1.0" onChange={(event) => set('remoteModel', text(event).trim())} data-testid="options-remote-model" />
+              <SettingInput value={settings.remoteModel} placeholder="aligner/aligner-7b-v1.0" onCommit={(value) => set('remoteModel', value.trim())} data-testid="options-remote-model" />
             </Field>
             <Field label="Prompt template" saved={<Saved field="remoteTemplate" last={lastSaved} />}>
               <select value={settings.remoteTemplate} onChange={(event) => set('remoteTemplate', text(event))}>
@@ -334,11 +361,11 @@ export function OptionsView(props: OptionsViewProps) {
         </Field>
         {settings.presetId === 'custom' && (
           <Field label="Context length (tokens)" hint="Prompt, answer and correction together; longer answers are corrected in parts." saved={<Saved field="customContextLength" last={lastSaved} />}>
-            <input type="number" min={128} value={settings.customContextLength} onChange={(event) => set('customContextLength', number(event))} />
+            <SettingInput type="number" min={128} value={settings.customContextLength} onCommit={(value) => set('customContextLength', Number(value))} />
           </Field>
         )}
         <Field label="Model host" hint="The Hugging Face hub, or a mirror with the same address layout." saved={<Saved field="modelHost" last={lastSaved} />}>
-          <input type="url" value={settings.modelHost} onChange={(event) => set('modelHost', text(event).trim())} data-testid="options-model-host" />
+          <SettingInput type="url" value={settings.modelHost} onCommit={(value) => set('modelHost', value.trim())} data-testid="options-model-host" />
         </Field>
         <label class="rl-row">
           <span>
@@ -347,10 +374,10 @@ export function OptionsView(props: OptionsViewProps) {
           <input type="checkbox" class="rl-switch" checked={settings.allowWebgpu} onChange={(event) => set('allowWebgpu', (event.target as HTMLInputElement).checked)} />
         </label>
         <Field label="Longest correction (new tokens)" saved={<Saved field="maxNewTokens" last={lastSaved} />}>
-          <input type="number" min={16} max={32768} value={settings.maxNewTokens} onChange={(event) => set('maxNewTokens', number(event))} data-testid="options-max-tokens" />
+          <SettingInput type="number" min={16} max={32768} value={settings.maxNewTokens} onCommit={(value) => set('maxNewTokens', Number(value))} data-testid="options-max-tokens" />
         </Field>
         <Field label="Free the model's memory after this many idle minutes" saved={<Saved field="idleMinutes" last={lastSaved} />}>
-          <input type="number" min={1} max={1440} value={settings.idleMinutes} onChange={(event) => set('idleMinutes', number(event))} />
+          <SettingInput type="number" min={1} max={1440} value={settings.idleMinutes} onCommit={(value) => set('idleMinutes', Number(value))} />
         </Field>
         <p class="rl-hint" data-testid="options-storage">
           Downloaded models: {storageUse ? `${formatBytes(storageUse.bytes)} in ${storageUse.files} files` : '…'}{' '}

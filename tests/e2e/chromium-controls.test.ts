@@ -170,6 +170,29 @@ describe('options page', () => {
     await page.close();
     await options.close();
   });
+
+  test('what a person is typing survives the page re-rendering for another change', async () => {
+    const options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+    const repo = options.locator('[data-testid="options-custom-repo"]');
+    const before = await repo.inputValue();
+    await repo.click();
+    await repo.press('End');
+    await repo.pressSequentially('-typed');
+    // Another setting changes meanwhile (another field's save landing, or another page): the
+    // options page re-renders with the stored settings while the field still has focus.
+    const maxTokens = Number(await options.locator('[data-testid="options-max-tokens"]').inputValue());
+    await setSettings(browser.worker, { maxNewTokens: maxTokens + 1 });
+    await expect.poll(() => options.locator('[data-testid="options-max-tokens"]').inputValue()).toBe(String(maxTokens + 1));
+    expect(await repo.inputValue()).toBe(`${before}-typed`);
+    await repo.blur();
+    const stored = () =>
+      browser.worker.evaluate(async () => (await (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<{ settings: { customRepo: string } }> } } } }).chrome.storage.local.get('settings')).settings.customRepo);
+    await expect.poll(stored).toBe(`${before}-typed`);
+    await setSettings(browser.worker, { customRepo: before, maxNewTokens: maxTokens });
+    await expect.poll(() => repo.inputValue()).toBe(before);
+    await options.close();
+  });
 });
 
 describe('first run and download consent', () => {
